@@ -1,0 +1,267 @@
+"""Per-campaign and per-creator state, and the idempotent rules that update it.
+
+Exactness under at-least-once delivery comes from here, not from the transport:
+
+- a post contributes its latest snapshot (greatest ``observed_at``); an older or equal snapshot
+  changes nothing, a newer one adds only its difference to the last one (which may be negative when
+  a platform revises counts down);
+- spend and conversions count once per ``event_id``: the ids live in the hourly bucket they were
+  counted in, and buckets are kept for longer than the allowed lateness, so a redelivered event is
+  always recognised;
+- an event older than the campaign's watermark minus the allowed lateness is refused (it would fall
+  outside the buckets that remember what was counted) and goes to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from services.domain.counters import Counters
+from services.domain.events import Conversion, PostMetrics, Spend, event_currency
+from services.domain.windows import HOUR, bucket_start
+
+
+class Outcome(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    outcome: Outcome
+    reason: str = ""
+
+
+APPLIED = Applied(Outcome.APPLIED)
+DUPLICATE = Applied(Outcome.DUPLICATE)
+
+
+@dataclass(slots=True)
+class PostSnapshot:
+    observed_at: float
+    posted_at: float
+    followers: int
+    counts: Counters
+
+    @property
+    def engagement_rate_by_followers(self) -> float | None:
+        return self.counts.engagements / self.followers if self.followers else None
+
+
+@dataclass(slots=True)
+class Bucket:
+    counters: Counters = field(default_factory=Counters)
+    event_ids: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class CampaignState:
+    campaign_id: str
+    currency: str | None = None
+    watermark: float | None = None
+    creator_ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id,
+            "currency": self.currency,
+            "watermark": self.watermark,
+            "creator_ids": self.creator_ids,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CampaignState:
+        return cls(
+            campaign_id=data["campaign_id"],
+            currency=data["currency"],
+            watermark=data["watermark"],
+            creator_ids=list(data["creator_ids"]),
+        )
+
+
+@dataclass(slots=True)
+class CreatorState:
+    campaign_id: str
+    creator_id: str
+    platform: str | None = None
+    followers: int = 0
+    followers_observed_at: float = 0.0
+    lifetime: Counters = field(default_factory=Counters)
+    posts: dict[str, PostSnapshot] = field(default_factory=dict)
+    buckets: dict[int, Bucket] = field(default_factory=dict)
+
+    def bucket(self, at: float) -> Bucket:
+        start = bucket_start(at)
+        found = self.buckets.get(start)
+        if found is None:
+            found = self.buckets[start] = Bucket()
+        return found
+
+    def has_counted(self, event_id: str, at: float) -> bool:
+        found = self.buckets.get(bucket_start(at))
+        return found is not None and event_id in found.event_ids
+
+    def prune(self, keep_after: float) -> None:
+        oldest = bucket_start(keep_after)
+        for start in [s for s in self.buckets if s < oldest]:
+            del self.buckets[start]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id,
+            "creator_id": self.creator_id,
+            "platform": self.platform,
+            "followers": self.followers,
+            "followers_observed_at": self.followers_observed_at,
+            "lifetime": self.lifetime.to_list(),
+            "posts": {
+                post_id: [p.observed_at, p.posted_at, p.followers, p.counts.to_list()]
+                for post_id, p in self.posts.items()
+            },
+            "buckets": {
+                str(start): [b.counters.to_list(), sorted(b.event_ids)]
+                for start, b in self.buckets.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CreatorState:
+        return cls(
+            campaign_id=data["campaign_id"],
+            creator_id=data["creator_id"],
+            platform=data["platform"],
+            followers=data["followers"],
+            followers_observed_at=data["followers_observed_at"],
+            lifetime=Counters.from_list(data["lifetime"]),
+            posts={
+                post_id: PostSnapshot(observed, posted, followers, Counters.from_list(counts))
+                for post_id, (observed, posted, followers, counts) in data["posts"].items()
+            },
+            buckets={
+                int(start): Bucket(Counters.from_list(counters), set(ids))
+                for start, (counters, ids) in data["buckets"].items()
+            },
+        )
+
+
+def _snapshot_counts(event: PostMetrics) -> Counters:
+    return Counters(
+        views=event.views,
+        likes=event.likes,
+        comments=event.comments,
+        shares=event.shares,
+        saves=event.saves,
+        clicks=event.clicks,
+    )
+
+
+def _difference(new: Counters, old: Counters) -> Counters:
+    return Counters(
+        views=new.views - old.views,
+        likes=new.likes - old.likes,
+        comments=new.comments - old.comments,
+        shares=new.shares - old.shares,
+        saves=new.saves - old.saves,
+        clicks=new.clicks - old.clicks,
+    )
+
+
+def _too_late(campaign: CampaignState, at: float, allowed_lateness: float) -> Applied | None:
+    if campaign.watermark is not None and at < campaign.watermark - allowed_lateness:
+        hours = allowed_lateness / HOUR
+        return Applied(
+            Outcome.REJECTED,
+            f"event time is more than {hours:g} h behind the campaign's latest event "
+            "(allowed lateness)",
+        )
+    return None
+
+
+def apply_event(
+    campaign: CampaignState,
+    creator: CreatorState,
+    event: PostMetrics | Conversion | Spend,
+    allowed_lateness: float,
+    retention: float,
+) -> Applied:
+    """Apply one validated event to its campaign's and creator's state, idempotently."""
+    at = event.event_time.timestamp()
+    currency = event_currency(event)
+    if currency is not None and campaign.currency not in (None, currency):
+        return Applied(
+            Outcome.REJECTED,
+            f"currency {currency} differs from the campaign's currency {campaign.currency}",
+        )
+    if isinstance(event, PostMetrics):
+        result = _apply_snapshot(campaign, creator, event, at, allowed_lateness)
+    else:
+        result = _apply_once(campaign, creator, event, at, allowed_lateness)
+    if result.outcome is Outcome.APPLIED:
+        if currency is not None:
+            campaign.currency = currency
+        if campaign.watermark is None or at > campaign.watermark:
+            campaign.watermark = at
+        if creator.creator_id not in campaign.creator_ids:
+            campaign.creator_ids.append(creator.creator_id)
+        creator.prune(campaign.watermark - retention)
+    return result
+
+
+def _apply_snapshot(
+    campaign: CampaignState,
+    creator: CreatorState,
+    event: PostMetrics,
+    at: float,
+    allowed_lateness: float,
+) -> Applied:
+    previous = creator.posts.get(event.post_id)
+    if previous is not None and at <= previous.observed_at:
+        return DUPLICATE
+    late = _too_late(campaign, at, allowed_lateness)
+    if late is not None:
+        return late
+    counts = _snapshot_counts(event)
+    delta = counts if previous is None else _difference(counts, previous.counts)
+    creator.posts[event.post_id] = PostSnapshot(
+        observed_at=at,
+        posted_at=event.posted_at.timestamp(),
+        followers=event.followers,
+        counts=counts,
+    )
+    creator.lifetime.add(delta)
+    creator.bucket(at).counters.add(delta)
+    creator.platform = event.platform
+    if at >= creator.followers_observed_at:
+        creator.followers = event.followers
+        creator.followers_observed_at = at
+    return APPLIED
+
+
+def _apply_once(
+    campaign: CampaignState,
+    creator: CreatorState,
+    event: Conversion | Spend,
+    at: float,
+    allowed_lateness: float,
+) -> Applied:
+    if creator.has_counted(event.event_id, at):
+        return DUPLICATE
+    late = _too_late(campaign, at, allowed_lateness)
+    if late is not None:
+        return late
+    if isinstance(event, Spend):
+        delta = Counters(spend_micros=event.amount_micros)
+    else:
+        delta = Counters(
+            conversions=1,
+            new_customers=int(event.new_customer),
+            revenue_micros=event.revenue_micros,
+        )
+    bucket = creator.bucket(at)
+    bucket.counters.add(delta)
+    bucket.event_ids.add(event.event_id)
+    creator.lifetime.add(delta)
+    return APPLIED

@@ -1,0 +1,254 @@
+"""What the world sees of a campaign and of a creator within it: totals, windows, status.
+
+These models are the API's response bodies and what the monitor stores in the database; they are
+computed here, from state, by pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from services.domain import metrics
+from services.domain.counters import Counters
+from services.domain.money import from_micros
+from services.domain.state import CreatorState, PostSnapshot
+from services.domain.tiers import DEFAULT_TIER_BOUNDS, tier_of
+from services.domain.windows import WINDOWS, Window, in_window
+
+StatusName = Literal["healthy", "watch", "decaying", "insufficient_data"]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Totals(_View):
+    """Lifetime figures. Ratios are ``null`` when their denominator is zero."""
+
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    saves: int
+    engagements: int
+    engagement_rate_by_views: float | None
+    spend: float
+    conversions: int
+    new_customers: int
+    revenue: float
+    cac: float | None
+    roas: float | None
+
+
+class Efficiency(_View):
+    """Lifetime rates beside the totals; each names its denominator."""
+
+    clicks: int
+    engagement_rate_by_followers: float | None
+    cpe: float | None
+    cpm: float | None
+    click_through_rate: float | None
+
+
+class WindowFigures(_View):
+    """Figures over an event-time window [start, end)."""
+
+    start: datetime
+    end: datetime
+    views: int
+    likes: int
+    comments: int
+    shares: int
+    saves: int
+    clicks: int
+    engagements: int
+    engagement_rate_by_views: float | None
+    engagement_rate_by_followers: float | None
+    spend: float
+    conversions: int
+    new_customers: int
+    revenue: float
+    cac: float | None
+    roas: float | None
+    cpe: float | None
+    cpm: float | None
+
+
+class Reason(_View):
+    """Why a status is what it is: which metric moved, from what, to what, over which window."""
+
+    kind: str
+    metric: str
+    baseline: float | None
+    current: float | None
+    relative_change: float | None
+    window: str
+
+
+class CreatorView(_View):
+    campaign_id: str
+    creator_id: str
+    platform: str | None
+    followers: int
+    tier: str
+    status: StatusName
+    reasons: list[Reason]
+    posts: int
+    totals: Totals
+    efficiency: Efficiency
+    windows: dict[str, WindowFigures]
+    as_of: datetime | None
+    updated_at: datetime
+
+
+class CampaignView(_View):
+    campaign_id: str
+    currency: str | None
+    status: StatusName
+    reasons: list[Reason]
+    creators: int
+    posts: int
+    totals: Totals
+    efficiency: Efficiency
+    windows: dict[str, WindowFigures]
+    as_of: datetime | None
+    updated_at: datetime
+
+
+def _totals(c: Counters) -> Totals:
+    spend = from_micros(c.spend_micros)
+    revenue = from_micros(c.revenue_micros)
+    return Totals(
+        views=c.views,
+        likes=c.likes,
+        comments=c.comments,
+        shares=c.shares,
+        saves=c.saves,
+        engagements=c.engagements,
+        engagement_rate_by_views=metrics.engagement_rate_by_views(c.engagements, c.views),
+        spend=spend,
+        conversions=c.conversions,
+        new_customers=c.new_customers,
+        revenue=revenue,
+        cac=metrics.cac(spend, c.new_customers),
+        roas=metrics.roas(revenue, spend),
+    )
+
+
+def _efficiency(c: Counters, posts: Sequence[PostSnapshot]) -> Efficiency:
+    spend = from_micros(c.spend_micros)
+    return Efficiency(
+        clicks=c.clicks,
+        engagement_rate_by_followers=metrics.engagement_rate_by_followers(
+            p.engagement_rate_by_followers for p in posts
+        ),
+        cpe=metrics.cpe(spend, c.engagements),
+        cpm=metrics.cpm(spend, c.views),
+        click_through_rate=metrics.click_through_rate(c.clicks, c.views),
+    )
+
+
+def window_counters(creators: Sequence[CreatorState], window: Window, end: float) -> Counters:
+    start, stop = window.bounds(end)
+    total = Counters()
+    for creator in creators:
+        for bucket in in_window(creator.buckets, start, stop):
+            total.add(bucket.counters)
+    return total
+
+
+def _window_figures(
+    creators: Sequence[CreatorState], posts: Sequence[PostSnapshot], window: Window, end: float
+) -> WindowFigures:
+    start, stop = window.bounds(end)
+    c = window_counters(creators, window, end)
+    totals = _totals(c)
+    efficiency = _efficiency(c, [p for p in posts if start <= p.posted_at < stop])
+    return WindowFigures(
+        start=_utc(start),
+        end=_utc(stop),
+        clicks=c.clicks,
+        engagement_rate_by_followers=efficiency.engagement_rate_by_followers,
+        cpe=efficiency.cpe,
+        cpm=efficiency.cpm,
+        **totals.model_dump(),
+    )
+
+
+def _utc(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+def _lifetime(creators: Sequence[CreatorState]) -> Counters:
+    total = Counters()
+    for creator in creators:
+        total.add(creator.lifetime)
+    return total
+
+
+def _figures(
+    creators: Sequence[CreatorState], watermark: float | None
+) -> tuple[Totals, Efficiency, dict[str, WindowFigures], int]:
+    posts = [p for creator in creators for p in creator.posts.values()]
+    lifetime = _lifetime(creators)
+    windows = (
+        {w.name: _window_figures(creators, posts, w, watermark) for w in WINDOWS}
+        if watermark is not None
+        else {}
+    )
+    return _totals(lifetime), _efficiency(lifetime, posts), windows, len(posts)
+
+
+def creator_view(
+    creator: CreatorState,
+    watermark: float | None,
+    status: StatusName,
+    reasons: list[Reason],
+    updated_at: datetime,
+    tier_bounds: Sequence[tuple[str, int]] = DEFAULT_TIER_BOUNDS,
+) -> CreatorView:
+    totals, efficiency, windows, posts = _figures([creator], watermark)
+    return CreatorView(
+        campaign_id=creator.campaign_id,
+        creator_id=creator.creator_id,
+        platform=creator.platform,
+        followers=creator.followers,
+        tier=tier_of(creator.followers, tier_bounds),
+        status=status,
+        reasons=reasons,
+        posts=posts,
+        totals=totals,
+        efficiency=efficiency,
+        windows=windows,
+        as_of=_utc(watermark) if watermark is not None else None,
+        updated_at=updated_at,
+    )
+
+
+def campaign_view(
+    campaign_id: str,
+    currency: str | None,
+    creators: Sequence[CreatorState],
+    watermark: float | None,
+    status: StatusName,
+    reasons: list[Reason],
+    updated_at: datetime,
+) -> CampaignView:
+    totals, efficiency, windows, posts = _figures(creators, watermark)
+    return CampaignView(
+        campaign_id=campaign_id,
+        currency=currency,
+        status=status,
+        reasons=reasons,
+        creators=len(creators),
+        posts=posts,
+        totals=totals,
+        efficiency=efficiency,
+        windows=windows,
+        as_of=_utc(watermark) if watermark is not None else None,
+        updated_at=updated_at,
+    )

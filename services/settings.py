@@ -1,0 +1,30 @@
+"""Settings every service shares. Each service adds its own in ``services/<name>/settings.py``
+under its own environment prefix (``PULSE_INGEST_``, ``PULSE_MONITOR_``, ``PULSE_API_``); the broker
+and database addresses keep their conventional unprefixed names."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SharedSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS", "PULSE_KAFKA_BOOTSTRAP_SERVERS"),
+        description="Comma-separated host:port list of Kafka brokers.",
+    )
+    database_url: str = Field(
+        default="sqlite:///.run/pulse.db",
+        validation_alias=AliasChoices("DATABASE_URL", "PULSE_DATABASE_URL"),
+        description="SQLAlchemy URL of the status database.",
+    )
+    events_topic: str = Field(
+        default="pulse.events", validation_alias=AliasChoices("PULSE_EVENTS_TOPIC")
+    )
+    dead_letter_topic: str = Field(
+        default="pulse.dead-letters", validation_alias=AliasChoices("PULSE_DEAD_LETTER_TOPIC")
+    )
+    log_level: str = Field(default="WARNING", validation_alias=AliasChoices("PULSE_LOG_LEVEL"))
