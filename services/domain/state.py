@@ -33,6 +33,7 @@ class Outcome(Enum):
 class Applied:
     outcome: Outcome
     reason: str = ""
+    field: str = ""
 
 
 APPLIED = Applied(Outcome.APPLIED)
@@ -169,13 +170,16 @@ def _difference(new: Counters, old: Counters) -> Counters:
     )
 
 
-def _too_late(campaign: CampaignState, at: float, allowed_lateness: float) -> Applied | None:
+def _too_late(
+    campaign: CampaignState, event: PostMetrics | Conversion | Spend, allowed_lateness: float
+) -> Applied | None:
+    at = event.event_time.timestamp()
     if campaign.watermark is not None and at < campaign.watermark - allowed_lateness:
         hours = allowed_lateness / HOUR
         return Applied(
             Outcome.REJECTED,
-            f"event time is more than {hours:g} h behind the campaign's latest event "
-            "(allowed lateness)",
+            f"more than {hours:g} h behind the campaign's latest event (allowed lateness)",
+            "observed_at" if isinstance(event, PostMetrics) else "occurred_at",
         )
     return None
 
@@ -193,7 +197,8 @@ def apply_event(
     if currency is not None and campaign.currency not in (None, currency):
         return Applied(
             Outcome.REJECTED,
-            f"currency {currency} differs from the campaign's currency {campaign.currency}",
+            f"{currency} differs from the campaign's currency {campaign.currency}",
+            "currency",
         )
     if isinstance(event, PostMetrics):
         result = _apply_snapshot(campaign, creator, event, at, allowed_lateness)
@@ -220,7 +225,7 @@ def _apply_snapshot(
     previous = creator.posts.get(event.post_id)
     if previous is not None and at <= previous.observed_at:
         return DUPLICATE
-    late = _too_late(campaign, at, allowed_lateness)
+    late = _too_late(campaign, event, allowed_lateness)
     if late is not None:
         return late
     counts = _snapshot_counts(event)
@@ -249,7 +254,7 @@ def _apply_once(
 ) -> Applied:
     if creator.has_counted(event.event_id, at):
         return DUPLICATE
-    late = _too_late(campaign, at, allowed_lateness)
+    late = _too_late(campaign, event, allowed_lateness)
     if late is not None:
         return late
     if isinstance(event, Spend):

@@ -1,0 +1,102 @@
+"""`pulse`: one command for every service, the simulator, the whole stack and the benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import structlog
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level.upper()))
+
+
+def _ingest(_: argparse.Namespace) -> int:
+    from services.ingest.app import main
+
+    main()
+    return 0
+
+
+def _monitor(_: argparse.Namespace) -> int:
+    from services.monitor.app import main
+
+    main()
+    return 0
+
+
+def _api(_: argparse.Namespace) -> int:
+    from services.api.app import main
+
+    main()
+    return 0
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    from services.ingest.backfill import backfill
+    from services.ingest.settings import IngestSettings
+
+    accepted, rejected = backfill(Path(args.file), IngestSettings())
+    print(f"accepted {accepted}, rejected {rejected}")
+    return 0 if rejected == 0 else 1
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from services.simulator.cli import main_from_args
+
+    return main_from_args(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from services.runtime.supervisor import run_stack
+
+    return run_stack(simulate=bool(args.simulate))
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from services.bench.run import main_from_args
+
+    return main_from_args(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pulse", description=__doc__)
+    parser.add_argument("--log-level", default="WARNING")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("ingest", help="run the ingest HTTP service").set_defaults(func=_ingest)
+    commands.add_parser("monitor", help="run a monitor worker (Faust)").set_defaults(
+        func=_monitor
+    )
+    commands.add_parser("api", help="run the status API").set_defaults(func=_api)
+    backfill = commands.add_parser("backfill", help="load an NDJSON file of events into Kafka")
+    backfill.add_argument("file")
+    backfill.set_defaults(func=_backfill)
+    simulate = commands.add_parser("simulate", help="feed simulated campaigns to ingest")
+    from services.simulator.cli import add_arguments as simulator_arguments
+
+    simulator_arguments(simulate)
+    simulate.set_defaults(func=_simulate)
+    run = commands.add_parser("run", help="start broker, services and simulator together")
+    run.add_argument("--simulate", type=int, choices=(0, 1), default=1)
+    run.set_defaults(func=_run)
+    bench = commands.add_parser("bench", help="measure throughput and latency")
+    from services.bench.run import add_arguments as bench_arguments
+
+    bench_arguments(bench)
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.log_level)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

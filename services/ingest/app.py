@@ -1,0 +1,239 @@
+"""The ingest HTTP service: validates events and hands them to Kafka.
+
+An event is reported accepted only after the broker acknowledged it; each rejected item gets an
+error naming its index, the field and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from pydantic import BaseModel
+
+from services.domain.events import FieldError, event_currency, parse_event
+from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
+from services.ingest.settings import IngestSettings
+from services.runtime.topics import TopicSpec, ensure_topics
+from services.storage.db import make_engine
+from services.storage.repository import StatusRepository
+
+log = logging.getLogger(__name__)
+
+NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
+
+EVENTS = Counter(
+    "pulse_ingest_events", "Events received by ingest, by type and result.", ["type", "result"]
+)
+BROKER_FAILURES = Counter(
+    "pulse_ingest_broker_unavailable", "Requests refused with 503 because the broker did not ack."
+)
+
+
+class IngestResult(BaseModel):
+    accepted: int
+    rejected: int
+    errors: list[FieldError]
+
+
+class Ingest:
+    """Everything one request needs, built once at start-up."""
+
+    def __init__(self, settings: IngestSettings) -> None:
+        self.settings = settings
+        self.publisher = EventPublisher(
+            settings.kafka_bootstrap_servers, settings.events_topic, settings.broker_timeout_seconds
+        )
+        self.repository = StatusRepository(make_engine(settings.database_url))
+
+    def known_currencies(self, campaign_ids: set[str]) -> dict[str, str]:
+        try:
+            return self.repository.campaign_currencies(campaign_ids)
+        except Exception:
+            log.warning("currency lookup failed; the monitor will check currencies", exc_info=True)
+            return {}
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body is larger than the limit of {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"body is larger than the limit of {limit} bytes")
+    return bytes(body)
+
+
+def _decode(body: bytes, content_type: str) -> tuple[list[Any], list[FieldError]]:
+    """Return the items and, for NDJSON, the lines that are not JSON at all."""
+    if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
+        items: list[Any] = []
+        errors: list[FieldError] = []
+        lines = [line for line in body.splitlines() if line.strip()]
+        for index, line in enumerate(lines):
+            try:
+                items.append(orjson.loads(line))
+            except orjson.JSONDecodeError as exc:
+                items.append(None)
+                errors.append(FieldError(index=index, field="(line)", reason=f"invalid JSON: {exc}"))
+        return items, errors
+    try:
+        decoded = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, f"body is not valid JSON: {exc}") from exc
+    if isinstance(decoded, dict):
+        return [decoded], []
+    if isinstance(decoded, list):
+        return decoded, []
+    raise HTTPException(422, "body must be a JSON array of events, an event object, or NDJSON")
+
+
+def validate_items(
+    items: list[Any],
+    decode_errors: list[FieldError],
+    known_currencies: dict[str, str],
+    now: datetime,
+    max_clock_skew: timedelta,
+) -> tuple[list[tuple[str, Any]], list[FieldError]]:
+    errors = list(decode_errors)
+    broken_lines = {e.index for e in decode_errors}
+    currencies = dict(known_currencies)
+    valid: list[tuple[str, Any]] = []
+    for index, item in enumerate(items):
+        if index in broken_lines:
+            continue
+        event = parse_event(item, index, now, max_clock_skew)
+        if isinstance(event, list):
+            errors.extend(event)
+            EVENTS.labels(_type_label(item), "rejected").inc()
+            continue
+        currency = event_currency(event)
+        if currency is not None:
+            expected = currencies.setdefault(event.campaign_id, currency)
+            if currency != expected:
+                errors.append(
+                    FieldError(
+                        index=index,
+                        field="currency",
+                        reason=f"{currency} differs from campaign {event.campaign_id}'s "
+                        f"currency {expected}: one currency per campaign",
+                    )
+                )
+                EVENTS.labels(event.type, "rejected").inc()
+                continue
+        valid.append((event.campaign_id, item))
+    errors.sort(key=lambda e: e.index)
+    return valid, errors
+
+
+def _type_label(item: Any) -> str:
+    kind = item.get("type") if isinstance(item, dict) else None
+    return kind if kind in ("post_metrics", "conversion", "spend") else "unknown"
+
+
+def create_app(settings: IngestSettings | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+    ingest = Ingest(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        topics = [TopicSpec(settings.events_topic, settings.partitions)]
+        creating = asyncio.create_task(
+            asyncio.to_thread(ensure_topics, settings.kafka_bootstrap_servers, topics)
+        )
+        yield
+        creating.cancel()
+        await run_in_threadpool(ingest.publisher.close)
+
+    app = FastAPI(
+        title="Campaign Pulse ingest",
+        description="Send post metrics, conversions and spend; see the README for the contract.",
+        lifespan=lifespan,
+    )
+
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        response_model=IngestResult,
+        responses={
+            413: {"description": "body or batch too large"},
+            422: {"model": IngestResult, "description": "no event was valid"},
+            503: {"description": "the broker did not acknowledge; retry after Retry-After"},
+        },
+    )
+    async def post_events(request: Request, response: Response) -> Any:
+        body = await _read_body(request, settings.max_body_bytes)
+        items, decode_errors = _decode(body, request.headers.get("content-type", ""))
+        if len(items) > settings.max_events_per_request:
+            raise HTTPException(
+                413, f"{len(items)} events is more than {settings.max_events_per_request} a request"
+            )
+        if not items:
+            raise HTTPException(422, "no events in the body")
+        campaign_ids = {
+            item["campaign_id"]
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("campaign_id"), str)
+        }
+        known = await run_in_threadpool(ingest.known_currencies, campaign_ids)
+        valid, errors = validate_items(
+            items,
+            decode_errors,
+            known,
+            datetime.now(UTC),
+            timedelta(seconds=settings.max_clock_skew_seconds),
+        )
+        if valid:
+            batches = batch_messages(valid, settings.events_per_message)
+            try:
+                await run_in_threadpool(ingest.publisher.publish, batches)
+            except BrokerUnavailable as exc:
+                BROKER_FAILURES.inc()
+                raise HTTPException(
+                    503,
+                    f"the event broker did not acknowledge ({exc}); nothing was accepted, retry",
+                    headers={"Retry-After": str(settings.retry_after_seconds)},
+                ) from exc
+            for _, item in valid:
+                EVENTS.labels(item["type"], "accepted").inc()
+        result = IngestResult(
+            accepted=len(valid), rejected=len({e.index for e in errors}), errors=errors
+        )
+        if not valid:
+            response.status_code = 422
+        return result
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(response: Response) -> dict[str, str]:
+        if await run_in_threadpool(ingest.publisher.ready):
+            return {"status": "ready"}
+        response.status_code = 503
+        return {"status": "broker unreachable"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def main(settings: IngestSettings | None = None) -> None:
+    settings = settings or IngestSettings()
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+    )

@@ -1,0 +1,142 @@
+"""The Faust worker: a thin adapter between Kafka, the Processor, the tables and the database.
+
+State lives in two Faust tables backed by compacted changelog topics (recovered after a restart or
+a rebalance). Their values are the domain state encoded as JSON bytes; keys derive from the
+campaign id, which is also the event topic's message key, so a campaign and all its creators stay
+on one partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.types import EventT, StreamT
+from prometheus_client import start_http_server
+
+from services.monitor import telemetry
+from services.monitor.processor import Processor
+from services.monitor.settings import MonitorSettings
+from services.monitor.snapshots import build_views
+from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
+from services.storage.db import make_engine, migrate
+from services.storage.repository import StatusRepository
+
+log = logging.getLogger(__name__)
+
+
+def _broker_urls(bootstrap_servers: str) -> list[str]:
+    return [f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")]
+
+
+def create_app(settings: MonitorSettings) -> faust.App:
+    app = faust.App(
+        settings.app_id,
+        broker=_broker_urls(settings.kafka_bootstrap_servers),
+        store=settings.store,
+        datadir=settings.data_dir,
+        topic_partitions=settings.partitions,
+        web_enabled=False,
+        web_port=settings.web_port,
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.heartbeat_interval_seconds,
+        broker_rebalance_timeout=settings.rebalance_timeout_seconds,
+        broker_commit_interval=settings.commit_interval_seconds,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        recovery_consistency_check=False,
+        table_cleanup_interval=3600.0,
+    )
+    events = app.topic(
+        settings.events_topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+    )
+    dead_letters = app.topic(
+        settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
+    )
+    state_schema = faust.Schema(
+        key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
+    )
+    campaign_table = app.Table(
+        "campaigns", schema=state_schema, partitions=settings.partitions
+    )
+    creator_table = app.Table("creators", schema=state_schema, partitions=settings.partitions)
+    processor = Processor(
+        campaign_table,
+        creator_table,
+        allowed_lateness=settings.allowed_lateness_hours * 3600,
+        retention=max(7 * 24.0, settings.allowed_lateness_hours) * 3600 + 3600,
+    )
+    repository = StatusRepository(make_engine(settings.database_url))
+    dirty: set[str] = set()
+
+    @app.task(on_leader=False)
+    async def prepare() -> None:
+        await asyncio.to_thread(migrate, repository.engine)
+        start_http_server(settings.metrics_port, settings.metrics_host)
+
+    @campaign_table.on_recover
+    async def resnapshot_recovered() -> None:
+        dirty.update(campaign_table.keys())
+
+    @app.agent(events)
+    async def monitor(stream: StreamT[bytes]) -> None:
+        event: EventT[bytes]
+        async for event in stream.events():
+            message = event.message
+            result = processor.process(message.key, message.value)
+            dirty.update(result.touched_campaigns)
+            telemetry.record_batch(result, _accepted_at(message.headers))
+            source = {"topic": message.topic, "partition": message.partition,
+                      "offset": message.offset}
+            for letter in result.dead_letters:
+                key = letter.campaign_id.encode() if letter.campaign_id else message.key
+                await dead_letters.send(key=key, value=letter.to_json(source))
+
+    @app.timer(interval=settings.snapshot_interval_seconds, on_leader=False)
+    async def write_snapshots() -> None:
+        if not dirty:
+            return
+        campaign_ids = list(dirty)
+        dirty.clear()
+        started = time.perf_counter()
+        campaigns, creators = build_views(processor, campaign_ids, datetime.now(UTC))
+        try:
+            await asyncio.to_thread(repository.save, campaigns, creators)
+        except Exception:
+            dirty.update(campaign_ids)
+            log.exception("writing status snapshots failed; will retry")
+            return
+        telemetry.record_snapshot(campaigns, time.perf_counter() - started)
+
+    return app
+
+
+def monitor_topics(settings: MonitorSettings) -> list[TopicSpec]:
+    return [
+        TopicSpec(settings.events_topic, settings.partitions),
+        TopicSpec(settings.dead_letter_topic, 1),
+    ]
+
+
+def _accepted_at(headers: Any) -> float | None:
+    for name, value in (headers.items() if isinstance(headers, dict) else headers or ()):
+        if name == ACCEPTED_AT_HEADER:
+            return float(value)
+    return None
+
+
+def main(settings: MonitorSettings | None = None) -> None:
+    settings = settings or MonitorSettings()
+    ensure_topics(settings.kafka_bootstrap_servers, monitor_topics(settings))
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    worker.execute_from_commandline()

@@ -1,0 +1,154 @@
+"""The monitor's service layer: one Kafka message in, state updated, dead letters out.
+
+It knows nothing of Faust: state is read from and written to two key-value mappings (Faust tables
+in production, dicts in tests), each touched key written once per message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from services.domain.events import Conversion, PostMetrics, Spend, parse_event
+from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
+
+KEY_SEPARATOR = "\x1f"
+
+
+def creator_key(campaign_id: str, creator_id: str) -> str:
+    return f"{campaign_id}{KEY_SEPARATOR}{creator_id}"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    reason: str
+    field: str
+    event: Any
+    campaign_id: str | None = None
+
+    def to_json(self, source: dict[str, Any]) -> bytes:
+        return orjson.dumps(
+            {"reason": self.reason, "field": self.field, "event": self.event, "source": source}
+        )
+
+
+@dataclass
+class BatchResult:
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    touched_campaigns: set[str] = field(default_factory=set)
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    event_times: list[float] = field(default_factory=list)
+
+
+def decode_items(value: bytes | None) -> list[Any] | DeadLetter:
+    """A message holds one event (a JSON object) or a batch of them (a JSON array)."""
+    if value is None:
+        return DeadLetter("empty message", "(message)", None)
+    try:
+        decoded = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        return DeadLetter(f"invalid JSON: {exc}", "(message)", value.decode(errors="replace"))
+    return decoded if isinstance(decoded, list) else [decoded]
+
+
+class Processor:
+    def __init__(
+        self,
+        campaigns: MutableMapping[str, bytes],
+        creators: MutableMapping[str, bytes],
+        allowed_lateness: float,
+        retention: float,
+    ) -> None:
+        self.campaigns = campaigns
+        self.creators = creators
+        self.allowed_lateness = allowed_lateness
+        self.retention = retention
+
+    def load_campaign(self, campaign_id: str) -> CampaignState | None:
+        raw = self.campaigns.get(campaign_id)
+        return CampaignState.from_dict(orjson.loads(raw)) if raw is not None else None
+
+    def load_creator(self, campaign_id: str, creator_id: str) -> CreatorState | None:
+        raw = self.creators.get(creator_key(campaign_id, creator_id))
+        return CreatorState.from_dict(orjson.loads(raw)) if raw is not None else None
+
+    def load_campaign_creators(self, campaign: CampaignState) -> list[CreatorState]:
+        found = (self.load_creator(campaign.campaign_id, c) for c in campaign.creator_ids)
+        return [c for c in found if c is not None]
+
+    def process(self, key: bytes | None, value: bytes | None) -> BatchResult:
+        result = BatchResult()
+        items = decode_items(value)
+        if isinstance(items, DeadLetter):
+            result.dead_letters.append(items)
+            return result
+        message_key = key.decode(errors="replace") if key is not None else None
+        campaigns: dict[str, CampaignState] = {}
+        creators: dict[str, CreatorState] = {}
+        changed_creators: set[str] = set()
+        for index, item in enumerate(items):
+            event = parse_event(item, index)
+            if isinstance(event, list):
+                first = event[0]
+                result.dead_letters.append(DeadLetter(first.reason, first.field, item))
+                result.outcomes[(_type_of(item), "invalid")] += 1
+                continue
+            if message_key != event.campaign_id:
+                result.dead_letters.append(
+                    DeadLetter(
+                        f"message key {message_key!r} is not the event's campaign_id: "
+                        "key every message by campaign_id",
+                        "(message key)",
+                        item,
+                        event.campaign_id,
+                    )
+                )
+                result.outcomes[(event.type, "invalid")] += 1
+                continue
+            self._apply(event, item, campaigns, creators, changed_creators, result)
+        for key_, creator in creators.items():
+            if key_ in changed_creators:
+                self.creators[key_] = orjson.dumps(creator.to_dict())
+        for campaign_id in result.touched_campaigns:
+            self.campaigns[campaign_id] = orjson.dumps(campaigns[campaign_id].to_dict())
+        return result
+
+    def _apply(
+        self,
+        event: PostMetrics | Conversion | Spend,
+        item: Any,
+        campaigns: dict[str, CampaignState],
+        creators: dict[str, CreatorState],
+        changed_creators: set[str],
+        result: BatchResult,
+    ) -> None:
+        campaign = campaigns.get(event.campaign_id)
+        if campaign is None:
+            campaign = self.load_campaign(event.campaign_id) or CampaignState(event.campaign_id)
+            campaigns[event.campaign_id] = campaign
+        ckey = creator_key(event.campaign_id, event.creator_id)
+        creator = creators.get(ckey)
+        if creator is None:
+            creator = self.load_creator(event.campaign_id, event.creator_id) or CreatorState(
+                event.campaign_id, event.creator_id
+            )
+            creators[ckey] = creator
+        applied = apply_event(campaign, creator, event, self.allowed_lateness, self.retention)
+        result.outcomes[(event.type, applied.outcome.value)] += 1
+        if applied.outcome is Outcome.REJECTED:
+            result.dead_letters.append(
+                DeadLetter(applied.reason, applied.field, item, event.campaign_id)
+            )
+        elif applied.outcome is Outcome.APPLIED:
+            changed_creators.add(ckey)
+            result.touched_campaigns.add(event.campaign_id)
+            result.event_times.append(event.event_time.timestamp())
+
+
+def _type_of(item: Any) -> str:
+    kind = item.get("type") if isinstance(item, dict) else None
+    return kind if kind in ("post_metrics", "conversion", "spend") else "unknown"

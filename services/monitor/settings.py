@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.settings import SharedSettings
+
+
+class MonitorSettings(SharedSettings):
+    """Monitor worker settings; environment prefix ``PULSE_MONITOR_``.
+
+    The consumer-group timeouts are short so that the embedded broker's first join (which holds
+    for about half the session timeout) is quick; on a real Kafka cluster raise them (see README).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PULSE_MONITOR_", extra="ignore")
+
+    app_id: str = "campaign-pulse-monitor"
+    partitions: int = 4
+    allowed_lateness_hours: float = 72.0
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 8002
+    web_port: int = 6066
+    data_dir: str = ".run/monitor"
+    store: str = "memory://"
+    snapshot_interval_seconds: float = 0.25
+    session_timeout_seconds: float = 6.0
+    heartbeat_interval_seconds: float = 1.0
+    rebalance_timeout_seconds: float = 6.0
+    commit_interval_seconds: float = 1.0
