@@ -62,13 +62,13 @@ def create_app(settings: MonitorSettings) -> faust.App:
     dead_letters = app.topic(
         settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
     )
-    state_schema = faust.Schema(
-        key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
-    )
+    # str keys are JSON-encoded and bytes values stored raw, in the changelog as in memory.
     campaign_table = app.Table(
-        "campaigns", schema=state_schema, partitions=settings.partitions
+        "campaigns", key_type=str, value_type=bytes, partitions=settings.partitions
     )
-    creator_table = app.Table("creators", schema=state_schema, partitions=settings.partitions)
+    creator_table = app.Table(
+        "creators", key_type=str, value_type=bytes, partitions=settings.partitions
+    )
     processor = Processor(
         campaign_table,
         creator_table,

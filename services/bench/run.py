@@ -1,0 +1,290 @@
+"""`pulse bench`: throughput and latency of the real services on one broker, in one run.
+
+1. ingest: post-metric events over HTTP in batches of 500, acknowledged by the broker;
+2. raw: aiokafka reads and JSON-decodes the same events from the event topic (the ceiling);
+3. monitor: a worker started on the full topic, processing until every event is counted, with
+   changelogs and database snapshots on;
+4. end-to-end latency: events offered at a steady rate; probe snapshots timed from ingest's 202 to
+   being visible in the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import statistics
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.runtime.broker import EmbeddedBroker, free_port
+from services.runtime.stack import Stack, StackConfig
+
+
+@dataclass
+class BenchResult:
+    events: int
+    ingest_events_per_s: float
+    raw_events_per_s: float
+    monitor_events_per_s: float
+    ratio: float
+    offered_events_per_s: float
+    e2e_latency_p50_s: float
+    e2e_latency_p99_s: float
+    e2e_samples: int
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
+def synthetic_events(campaigns: int, creators: int, total: int) -> list[dict[str, Any]]:
+    """Cumulative snapshots of posts spread over campaigns and creators, all distinct."""
+    start = datetime.now(UTC) - timedelta(days=2)
+    events: list[dict[str, Any]] = []
+    snapshots_per_post = 10
+    n = 0
+    while len(events) < total:
+        campaign = n % campaigns
+        creator = (n // campaigns) % creators
+        post = n // (campaigns * creators)
+        posted = start + timedelta(minutes=post)
+        for s in range(snapshots_per_post):
+            views = 1000 * (s + 1)
+            events.append(
+                {
+                    "type": "post_metrics",
+                    "event_id": f"b{campaign}-{creator}-{post}-{s}",
+                    "campaign_id": f"bench-{campaign}",
+                    "creator_id": f"creator-{creator}",
+                    "platform": "tiktok",
+                    "post_id": f"p{campaign}-{creator}-{post}",
+                    "observed_at": _iso(posted + timedelta(hours=s + 1)),
+                    "posted_at": _iso(posted),
+                    "followers": 20_000 + creator,
+                    "views": views,
+                    "likes": views // 20,
+                    "comments": views // 200,
+                    "shares": views // 500,
+                    "saves": views // 400,
+                    "clicks": views // 100,
+                }
+            )
+        n += 1
+    return events[:total]
+
+
+async def _post_all(url: str, events: list[dict[str, Any]], batch: int, concurrency: int) -> float:
+    batches = [events[i : i + batch] for i in range(0, len(events), batch)]
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for item in batches:
+        queue.put_nowait(item)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            body = orjson.dumps(queue.get_nowait())
+            response = await client.post(
+                "/v1/events", content=body, headers={"content-type": "application/json"}
+            )
+            response.raise_for_status()
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return len(events) / (time.perf_counter() - started)
+
+
+async def _raw_consume(bootstrap: str, topic: str, expected: int) -> float:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_bytes=64 * 1024 * 1024
+    )
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        seen = 0
+        started = time.perf_counter()
+        while seen < expected:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for messages in batches.values():
+                for message in messages:
+                    decoded = orjson.loads(message.value or b"[]")
+                    seen += len(decoded) if isinstance(decoded, list) else 1
+        return seen / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+
+
+def _events_counted(metrics_text: str) -> float:
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == "pulse_monitor_events":
+            return sum(s.value for s in family.samples if s.name.endswith("_total"))
+    return 0.0
+
+
+async def _monitor_rate(metrics_url: str, expected: int) -> float:
+    async with httpx.AsyncClient(timeout=5) as client:
+        first: tuple[float, float] | None = None
+        while True:
+            try:
+                counted = _events_counted((await client.get(metrics_url)).text)
+            except httpx.HTTPError:
+                counted = 0.0
+            now = time.perf_counter()
+            if counted > 0 and first is None:
+                first = (now, counted)
+            if counted >= expected and first is not None:
+                return (counted - first[1]) / (now - first[0])
+            await asyncio.sleep(0.02)
+
+
+async def _latency(
+    config: StackConfig, rate: float, seconds: float, filler: list[dict[str, Any]]
+) -> list[float]:
+    tick = 0.1
+    per_tick = max(1, int(rate * tick))
+    accepted: dict[int, float] = {}
+    latencies: list[float] = []
+    posted = datetime.now(UTC) - timedelta(hours=1)
+    done = asyncio.Event()
+
+    def probe(k: int) -> dict[str, Any]:
+        return {
+            "type": "post_metrics", "event_id": f"probe-{k}", "campaign_id": "bench-probe",
+            "creator_id": "probe", "platform": "tiktok", "post_id": "probe-post",
+            "observed_at": _iso(posted + timedelta(seconds=k + 1)), "posted_at": _iso(posted),
+            "followers": 1000, "views": k + 1, "likes": 0, "comments": 0, "shares": 0,
+            "saves": 0, "clicks": 0,
+        }
+
+    async def watch(api: httpx.AsyncClient) -> None:
+        while not done.is_set() or accepted:
+            response = await api.get("/v1/campaigns/bench-probe")
+            now = time.perf_counter()
+            if response.status_code == 200:
+                views = response.json()["totals"]["views"]
+                for k in [k for k in accepted if k + 1 <= views]:
+                    latencies.append(now - accepted.pop(k))
+            await asyncio.sleep(0.005)
+
+    async with (
+        httpx.AsyncClient(base_url=config.ingest_url, timeout=30) as ingest,
+        httpx.AsyncClient(base_url=config.api_url, timeout=30) as api,
+    ):
+        watcher = asyncio.create_task(watch(api))
+        started = time.perf_counter()
+        k = 0
+        cursor = 0
+        while time.perf_counter() - started < seconds:
+            batch = filler[cursor : cursor + per_tick - 1]
+            cursor += per_tick - 1
+            body = orjson.dumps([*batch, probe(k)])
+            response = await ingest.post(
+                "/v1/events", content=body, headers={"content-type": "application/json"}
+            )
+            response.raise_for_status()
+            accepted[k] = time.perf_counter()
+            k += 1
+            next_tick = started + k * tick
+            await asyncio.sleep(max(0.0, next_tick - time.perf_counter()))
+        done.set()
+        await asyncio.wait_for(watcher, timeout=30)
+    return latencies
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (
+        values[0] if values else float("nan")
+    )
+
+
+async def run_benchmark(
+    bootstrap: str, run_dir: Path, events: int, rate: float, seconds: float
+) -> BenchResult:
+    run = uuid.uuid4().hex[:8]
+    config = StackConfig(
+        bootstrap_servers=bootstrap,
+        database_url=f"sqlite:///{run_dir.resolve()}/bench-{run}.db",
+        run_dir=run_dir,
+        ingest_port=free_port(),
+        api_port=free_port(),
+        monitor_metrics_port=free_port(),
+        events_topic=f"bench-{run}.events",
+        dead_letter_topic=f"bench-{run}.dead-letters",
+        monitor_app_id=f"bench-{run}-monitor",
+    )
+    stack = Stack(config)
+    try:
+        stack.start(services=("ingest", "api"))
+        load = synthetic_events(campaigns=200, creators=10, total=events)
+        ingest_rate = await _post_all(config.ingest_url, load, batch=500, concurrency=4)
+        raw_rate = await _raw_consume(bootstrap, config.events_topic, events)
+        stack.start(services=("monitor",))
+        monitor_rate = await _monitor_rate(config.monitor_metrics_url, events)
+        filler = synthetic_events(campaigns=50, creators=10, total=int(rate * seconds) + 1000)
+        filler = [{**e, "campaign_id": e["campaign_id"] + "-live"} for e in filler]
+        latencies = await _latency(config, rate, seconds, filler)
+    finally:
+        stack.stop()
+    return BenchResult(
+        events=events,
+        ingest_events_per_s=ingest_rate,
+        raw_events_per_s=raw_rate,
+        monitor_events_per_s=monitor_rate,
+        ratio=monitor_rate / raw_rate,
+        offered_events_per_s=rate,
+        e2e_latency_p50_s=_percentile(latencies, 50),
+        e2e_latency_p99_s=_percentile(latencies, 99),
+        e2e_samples=len(latencies),
+    )
+
+
+def _table(result: BenchResult) -> str:
+    rows = [
+        ("events", f"{result.events:,}"),
+        ("ingest over HTTP (batches of 500)", f"{result.ingest_events_per_s:,.0f} events/s"),
+        ("raw aiokafka consume + decode", f"{result.raw_events_per_s:,.0f} events/s"),
+        ("monitor (state, changelogs, DB)", f"{result.monitor_events_per_s:,.0f} events/s"),
+        ("ratio monitor / raw", f"{result.ratio:.3f}"),
+        (f"e2e latency p50 @ {result.offered_events_per_s:,.0f}/s", f"{result.e2e_latency_p50_s:.3f} s"),
+        (f"e2e latency p99 @ {result.offered_events_per_s:,.0f}/s", f"{result.e2e_latency_p99_s:.3f} s"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=2_000, help="offered events/s for latency")
+    parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--output", default=".bench/latest.json")
+
+
+def main_from_args(args: argparse.Namespace) -> int:
+    output = Path(args.output)
+    run_dir = output.parent / "run"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as resources:
+        bootstrap = (
+            os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+            or resources.enter_context(EmbeddedBroker()).bootstrap_servers
+        )
+        result = asyncio.run(
+            run_benchmark(bootstrap, run_dir, args.events, args.rate, args.latency_seconds)
+        )
+    print(_table(result))
+    output.write_text(json.dumps(asdict(result), indent=2) + "\n")
+    print(f"\nwritten to {output}")
+    return 0

@@ -1,0 +1,92 @@
+"""Engines for the status database and its schema migrations.
+
+SQLite is the embedded default: the monitor writes while the API reads, so connections use WAL (a
+reader never blocks the writer) and a busy timeout (a second writer waits instead of failing).
+SQLAlchemy emits BEGIN itself rather than the sqlite3 driver, whose legacy mode runs DDL outside any
+transaction; that makes migrations atomic, and lets ``migrate`` take the write lock up front with
+BEGIN IMMEDIATE so two services migrating at once run one after the other (PostgreSQL uses an
+advisory lock to the same end, see ``migrations/env.py``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_SQLITE_BEGIN = "pulse_sqlite_begin"
+_MIGRATING = threading.Lock()
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse ``url``; bare ``postgresql://`` URLs get the psycopg 3 driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def make_engine(url: str | URL) -> Engine:
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed)
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite(connection: Connection) -> None:
+    mode = connection.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(target: str | URL | Engine) -> None:
+    """Bring the schema to the latest revision; a no-op when it is already there.
+
+    Alembic keeps its migration context in module globals, so migrations in one process run one at
+    a time; across processes the database's own lock serialises them (see the module docstring).
+    """
+    engine = target if isinstance(target, Engine) else make_engine(target)
+    try:
+        with _MIGRATING, engine.connect() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection.execution_options(
+                **{_SQLITE_BEGIN: "IMMEDIATE"}
+            )
+            command.upgrade(config, "head")
+    finally:
+        if engine is not target:
+            engine.dispose()

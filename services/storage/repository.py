@@ -1,0 +1,153 @@
+"""Reads and writes of the latest campaign and creator statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Case, Connection, Engine, Insert, case, func, inspect, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
+
+from services.domain.views import CampaignView, CreatorView, StatusName
+from services.storage.models import Base, CampaignStatus, CreatorStatus
+
+STATUS_ORDER: tuple[StatusName, ...] = ("decaying", "watch", "healthy", "insufficient_data")
+"""Worst first: the order lists are sorted in."""
+
+_IN_CHUNK = 1_000
+
+
+def _status_rank(column: InstrumentedAttribute[str]) -> Case[int]:
+    return case(
+        {name: rank for rank, name in enumerate(STATUS_ORDER)},
+        value=column,
+        else_=len(STATUS_ORDER),
+    )
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return at.astimezone(UTC) if at is not None else None
+
+
+def _campaign_row(view: CampaignView) -> dict[str, Any]:
+    return {
+        "campaign_id": view.campaign_id,
+        "status": view.status,
+        "currency": view.currency,
+        "as_of": _utc(view.as_of),
+        "updated_at": _utc(view.updated_at),
+        "body": view.model_dump(mode="json"),
+    }
+
+
+def _creator_row(view: CreatorView) -> dict[str, Any]:
+    return {
+        "campaign_id": view.campaign_id,
+        "creator_id": view.creator_id,
+        "status": view.status,
+        "as_of": _utc(view.as_of),
+        "updated_at": _utc(view.updated_at),
+        "body": view.model_dump(mode="json"),
+    }
+
+
+class StatusRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect.name
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    def save(self, campaigns: Sequence[CampaignView], creators: Sequence[CreatorView]) -> None:
+        """Insert or overwrite every given row, all in one transaction."""
+        if not campaigns and not creators:
+            return
+        # A key twice in one batch would make PostgreSQL's ON CONFLICT fail; the last one wins.
+        campaign_rows = {v.campaign_id: _campaign_row(v) for v in campaigns}
+        creator_rows = {(v.campaign_id, v.creator_id): _creator_row(v) for v in creators}
+        with self._engine.begin() as connection:
+            self._upsert(connection, CampaignStatus, list(campaign_rows.values()))
+            self._upsert(connection, CreatorStatus, list(creator_rows.values()))
+
+    def _upsert(
+        self, connection: Connection, model: type[Base], rows: list[dict[str, Any]]
+    ) -> None:
+        if not rows:
+            return
+        stmt: postgresql.Insert | sqlite.Insert
+        if self._dialect == "postgresql":
+            stmt = postgresql.insert(model)
+        elif self._dialect == "sqlite":
+            stmt = sqlite.insert(model)
+        else:
+            raise NotImplementedError(f"no upsert for the {self._dialect} dialect")
+        mapper = inspect(model)
+        keys = [c.name for c in mapper.primary_key]
+        updated = {c.name: stmt.excluded[c.name] for c in mapper.columns if c.name not in keys}
+        upsert: Insert = stmt.on_conflict_do_update(index_elements=keys, set_=updated)
+        connection.execute(upsert, rows)
+
+    def list_campaigns(
+        self, status: str | None = None, limit: int = 100, offset: int = 0
+    ) -> tuple[list[CampaignView], int]:
+        """A page of campaigns, worst status first, and how many match in all."""
+        page = select(CampaignStatus.body).order_by(
+            _status_rank(CampaignStatus.status), CampaignStatus.campaign_id
+        )
+        count = select(func.count()).select_from(CampaignStatus)
+        if status is not None:
+            page = page.where(CampaignStatus.status == status)
+            count = count.where(CampaignStatus.status == status)
+        with self._engine.connect() as connection:
+            bodies = connection.scalars(page.limit(limit).offset(offset)).all()
+            total = connection.scalar(count) or 0
+        return [CampaignView.model_validate(b) for b in bodies], total
+
+    def get_campaign(self, campaign_id: str) -> CampaignView | None:
+        query = select(CampaignStatus.body).where(CampaignStatus.campaign_id == campaign_id)
+        with self._engine.connect() as connection:
+            body = connection.scalar(query)
+        return CampaignView.model_validate(body) if body is not None else None
+
+    def list_creators(self, campaign_id: str) -> list[CreatorView]:
+        """A campaign's creators, worst status first."""
+        query = (
+            select(CreatorStatus.body)
+            .where(CreatorStatus.campaign_id == campaign_id)
+            .order_by(_status_rank(CreatorStatus.status), CreatorStatus.creator_id)
+        )
+        with self._engine.connect() as connection:
+            bodies = connection.scalars(query).all()
+        return [CreatorView.model_validate(b) for b in bodies]
+
+    def get_creator(self, campaign_id: str, creator_id: str) -> CreatorView | None:
+        query = select(CreatorStatus.body).where(
+            CreatorStatus.campaign_id == campaign_id, CreatorStatus.creator_id == creator_id
+        )
+        with self._engine.connect() as connection:
+            body = connection.scalar(query)
+        return CreatorView.model_validate(body) if body is not None else None
+
+    def campaign_currencies(self, campaign_ids: Iterable[str]) -> dict[str, str]:
+        """The currency of each given campaign that has one."""
+        ids = sorted(set(campaign_ids))
+        found: dict[str, str] = {}
+        with self._engine.connect() as connection:
+            for start in range(0, len(ids), _IN_CHUNK):
+                query = select(CampaignStatus.campaign_id, CampaignStatus.currency).where(
+                    CampaignStatus.campaign_id.in_(ids[start : start + _IN_CHUNK]),
+                    CampaignStatus.currency.is_not(None),
+                )
+                found.update(
+                    {cid: cur for cid, cur in connection.execute(query) if cur is not None}
+                )
+        return found
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        with self._engine.connect() as connection:
+            connection.execute(text("SELECT 1"))

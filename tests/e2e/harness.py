@@ -1,0 +1,67 @@
+"""Drive the services as real processes: send events, read the API, wait for results."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from services.runtime.broker import free_port
+from services.runtime.stack import Stack, StackConfig
+
+T = TypeVar("T")
+
+
+class RunningStack:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.config = stack.config
+        self.ingest = httpx.Client(base_url=self.config.ingest_url, timeout=30)
+        self.api = httpx.Client(base_url=self.config.api_url, timeout=30)
+
+    def send(self, events: list[dict[str, Any]]) -> httpx.Response:
+        return self.ingest.post("/v1/events", json=events)
+
+    def campaign(self, campaign_id: str) -> dict[str, Any] | None:
+        response = self.api.get(f"/v1/campaigns/{campaign_id}")
+        return response.json() if response.status_code == 200 else None
+
+    def creator(self, campaign_id: str, creator_id: str) -> dict[str, Any] | None:
+        response = self.api.get(f"/v1/campaigns/{campaign_id}/creators/{creator_id}")
+        return response.json() if response.status_code == 200 else None
+
+    def close(self) -> None:
+        self.ingest.close()
+        self.api.close()
+
+
+def eventually(probe: Callable[[], T | None], timeout: float = 60, every: float = 0.2) -> T:
+    """Poll until ``probe`` returns something truthy; return it, or fail with the last value."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s; last value: {last!r}")
+
+
+def stack_config(bootstrap: str, database_url: str, run_dir: Path) -> StackConfig:
+    run = uuid.uuid4().hex[:8]
+    return StackConfig(
+        bootstrap_servers=bootstrap,
+        database_url=database_url,
+        run_dir=run_dir,
+        ingest_port=free_port(),
+        api_port=free_port(),
+        monitor_metrics_port=free_port(),
+        events_topic=f"e2e-{run}.events",
+        dead_letter_topic=f"e2e-{run}.dead-letters",
+        monitor_app_id=f"e2e-{run}-monitor",
+    )
+
+

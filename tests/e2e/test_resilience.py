@@ -1,0 +1,95 @@
+"""Crashes, a broker that goes away, and events the monitor cannot use."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from services.runtime.broker import EmbeddedBroker
+from services.runtime.stack import Stack
+from tests.e2e.harness import RunningStack, eventually, stack_config
+from tests.e2e.events import messy_campaign
+from tests.e2e.test_pipeline import send_in_chunks, totals_match
+
+pytestmark = pytest.mark.e2e
+
+
+def test_monitor_killed_mid_stream_keeps_exact_totals(running_stack: RunningStack) -> None:
+    events, expected = messy_campaign("crash", creators=5, posts=4, seed=11)
+    first, second = events[: len(events) // 3], events[len(events) // 3 :]
+    send_in_chunks(running_stack, first, size=40)
+
+    sender = threading.Thread(target=send_in_chunks, args=(running_stack, second, 20))
+    sender.start()
+    running_stack.stack.stop_service("monitor", kill=True)
+    running_stack.stack.spawn("monitor", ["monitor"])
+    running_stack.stack.wait_ready("monitor")
+    sender.join()
+
+    eventually(lambda: totals_match(running_stack, "crash", expected), timeout=90)
+
+    running_stack.stack.stop_service("monitor")
+    send_in_chunks(running_stack, events, size=250)
+    running_stack.stack.spawn("monitor", ["monitor"])
+    marker, marker_expected = messy_campaign("after-restart", creators=1, posts=1, seed=12)
+    send_in_chunks(running_stack, marker, size=500)
+    eventually(lambda: totals_match(running_stack, "after-restart", marker_expected), timeout=90)
+    assert totals_match(running_stack, "crash", expected)
+
+
+def test_broker_down_means_503_and_nothing_accepted(tmp_path: Path) -> None:
+    broker = EmbeddedBroker().start()
+    config = stack_config(broker.bootstrap_servers, f"sqlite:///{tmp_path}/pulse.db", tmp_path)
+    stack = Stack(config)
+    try:
+        stack.start(services=("ingest",))
+        running = RunningStack(stack)
+        events, _ = messy_campaign("outage", creators=1, posts=1, seed=5)
+        assert running.send(events).status_code == 202
+        broker.stop()
+        response = running.send(events)
+        assert response.status_code == 503
+        assert int(response.headers["retry-after"]) > 0
+        assert "nothing was accepted" in response.json()["detail"]
+        assert running.ingest.get("/readyz").status_code == 503
+        running.close()
+    finally:
+        stack.stop()
+        broker.stop()
+
+
+def test_events_the_monitor_cannot_use_go_to_dead_letters(running_stack: RunningStack) -> None:
+    config = running_stack.config
+    events, expected = messy_campaign("direct", creators=1, posts=1, seed=21)
+    producer = KafkaProducer(bootstrap_servers=config.bootstrap_servers)
+    snapshot = next(e for e in events if e["type"] == "post_metrics")
+    producer.send(config.events_topic, key=b"direct", value=b"{not json")
+    producer.send(config.events_topic, key=b"someone-else", value=orjson.dumps(snapshot))
+    producer.send(config.events_topic, key=b"direct", value=orjson.dumps({**snapshot, "views": -5}))
+    for event in events:
+        producer.send(config.events_topic, key=b"direct", value=orjson.dumps(event))
+    producer.flush()
+    producer.close()
+
+    eventually(lambda: totals_match(running_stack, "direct", expected))
+    consumer = KafkaConsumer(
+        config.dead_letter_topic,
+        bootstrap_servers=config.bootstrap_servers,
+        group_id=f"dead-letter-reader-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5_000,
+        max_poll_interval_ms=10_000,
+        session_timeout_ms=6_000,
+    )
+    letters = [orjson.loads(message.value) for message in consumer]
+    consumer.close()
+    reasons = {letter["field"]: letter["reason"] for letter in letters}
+    assert reasons["(message)"].startswith("invalid JSON")
+    assert "campaign_id" in reasons["(message key)"]
+    assert "greater than or equal to 0" in reasons["views"]
+    assert all({"reason", "field", "event", "source"} <= set(letter) for letter in letters)

@@ -1,0 +1,199 @@
+"""Databases for the storage and API tests, and status views built by the real domain code.
+
+Every test runs twice: against PostgreSQL and against SQLite. PostgreSQL is, in order of
+preference, ``DATABASE_URL`` if set, a testcontainers PostgreSQL when a Docker engine answers, or a
+fresh database created on the local server at 127.0.0.1:5432 (user postgres, trust auth) and
+dropped after the session. Its tables are emptied before each test; SQLite is a new file each time.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import Engine, delete
+
+from services.domain.events import PostMetrics, Spend
+from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
+from services.domain.status import assess
+from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
+from services.storage.db import make_engine, migrate
+from services.storage.models import CampaignStatus, CreatorStatus
+from services.storage.repository import StatusRepository
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+Shape = Literal["healthy", "watch", "decaying", "insufficient_data"]
+BuildViews = Callable[..., tuple[CampaignView, list[CreatorView]]]
+
+# Likes per 10,000 views in the last day, against 1,000 per 10,000 views in the six days before:
+# a 0 %, -25 % and -50 % change in engagement rate by views.
+_RECENT_LIKES: Mapping[Shape, int] = {"healthy": 1_000, "watch": 750, "decaying": 500}
+START = datetime(2025, 3, 1, tzinfo=UTC)
+UPDATED_AT = datetime(2025, 3, 8, 12, tzinfo=UTC)
+MONTH = 30 * 86_400
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=2)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except Exception:
+        return False
+
+
+def _local_database() -> Iterator[str]:
+    name = f"pulse_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(LOCAL_POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432: {exc}")
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield LOCAL_POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        yield configured
+    elif _docker_answers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16-alpine", driver="psycopg") as postgres:
+            yield postgres.get_connection_url()
+    else:
+        yield from _local_database()
+
+
+def _emptied(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        with engine.begin() as connection:
+            connection.execute(delete(CreatorStatus))
+            connection.execute(delete(CampaignStatus))
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'pulse.db'}"
+    return _emptied(request.getfixturevalue("postgresql_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def repository(engine: Engine) -> StatusRepository:
+    return StatusRepository(engine)
+
+
+def _snapshot(
+    campaign_id: str, creator_id: str, at: datetime, views: int, likes: int
+) -> PostMetrics:
+    return PostMetrics(
+        type="post_metrics",
+        event_id=f"{creator_id}-{at.timestamp():.0f}",
+        campaign_id=campaign_id,
+        creator_id=creator_id,
+        platform="instagram",
+        post_id=f"{creator_id}-post",
+        observed_at=at,
+        posted_at=START,
+        followers=40_000,
+        views=views,
+        likes=likes,
+        comments=0,
+        shares=0,
+        saves=0,
+        clicks=0,
+    )
+
+
+def _creator_state(
+    campaign: CampaignState, creator_id: str, shape: Shape, currency: str | None
+) -> CreatorState:
+    """A creator with one post: 10,000 views on day one, then 10,000 more on day seven."""
+    creator = CreatorState(campaign.campaign_id, creator_id)
+    first, last = START + timedelta(hours=1), START + timedelta(days=6, hours=12)
+    if shape == "insufficient_data":
+        events: list[PostMetrics | Spend] = [
+            _snapshot(campaign.campaign_id, creator_id, first, 100, 10),
+        ]
+    else:
+        events = [
+            _snapshot(campaign.campaign_id, creator_id, first, 10_000, 1_000),
+            _snapshot(campaign.campaign_id, creator_id, last, 20_000, 1_000 + _RECENT_LIKES[shape]),
+        ]
+    if currency is not None:
+        events.append(
+            Spend(
+                type="spend",
+                event_id=f"{creator_id}-fee",
+                campaign_id=campaign.campaign_id,
+                creator_id=creator_id,
+                occurred_at=first,
+                amount=Decimal(250),
+                currency=currency,
+            )
+        )
+    for event in events:
+        applied = apply_event(
+            campaign, creator, event, allowed_lateness=30 * 86_400, retention=30 * 86_400
+        )
+        assert applied.outcome is Outcome.APPLIED, applied.reason
+    return creator
+
+
+def build_views(
+    campaign_id: str,
+    creators: Mapping[str, Shape],
+    currency: str | None = "USD",
+    updated_at: datetime = UPDATED_AT,
+) -> tuple[CampaignView, list[CreatorView]]:
+    """A campaign's view and its creators' views, each creator shaped to get the given status."""
+    campaign = CampaignState(campaign_id)
+    states = [_creator_state(campaign, cid, shape, currency) for cid, shape in creators.items()]
+    status, reasons = assess(states, campaign.watermark)
+    creator_views = []
+    for state in states:
+        creator_status, creator_reasons = assess([state], campaign.watermark)
+        creator_views.append(
+            creator_view(state, campaign.watermark, creator_status, creator_reasons, updated_at)
+        )
+    view = campaign_view(
+        campaign_id, campaign.currency, states, campaign.watermark, status, reasons, updated_at
+    )
+    return view, creator_views
+
+
+@pytest.fixture
+def views() -> BuildViews:
+    return build_views
