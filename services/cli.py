@@ -68,9 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="WARNING")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("ingest", help="run the ingest HTTP service").set_defaults(func=_ingest)
-    commands.add_parser("monitor", help="run a monitor worker (Faust)").set_defaults(
-        func=_monitor
-    )
+    commands.add_parser("monitor", help="run a monitor worker (Faust)").set_defaults(func=_monitor)
     commands.add_parser("api", help="run the status API").set_defaults(func=_api)
     backfill = commands.add_parser("backfill", help="load an NDJSON file of events into Kafka")
     backfill.add_argument("file")

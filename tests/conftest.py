@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite: a real Kafka-protocol broker.
 
-The broker is chosen in this order: ``KAFKA_BOOTSTRAP_SERVERS`` if set; a testcontainers Kafka when a
-Docker engine answers; otherwise the embedded Tansu broker.
+The broker is chosen in this order: ``KAFKA_BOOTSTRAP_SERVERS`` if set; a testcontainers Kafka
+when a Docker engine answers; otherwise the embedded Tansu broker.
 """
 
 from __future__ import annotations

@@ -162,11 +162,21 @@ async def _latency(
 
     def probe(k: int) -> dict[str, Any]:
         return {
-            "type": "post_metrics", "event_id": f"probe-{k}", "campaign_id": "bench-probe",
-            "creator_id": "probe", "platform": "tiktok", "post_id": "probe-post",
-            "observed_at": _iso(posted + timedelta(seconds=k + 1)), "posted_at": _iso(posted),
-            "followers": 1000, "views": k + 1, "likes": 0, "comments": 0, "shares": 0,
-            "saves": 0, "clicks": 0,
+            "type": "post_metrics",
+            "event_id": f"probe-{k}",
+            "campaign_id": "bench-probe",
+            "creator_id": "probe",
+            "platform": "tiktok",
+            "post_id": "probe-post",
+            "observed_at": _iso(posted + timedelta(seconds=k + 1)),
+            "posted_at": _iso(posted),
+            "followers": 1000,
+            "views": k + 1,
+            "likes": 0,
+            "comments": 0,
+            "shares": 0,
+            "saves": 0,
+            "clicks": 0,
         }
 
     async def watch(api: httpx.AsyncClient) -> None:
@@ -204,19 +214,17 @@ async def _latency(
     return latencies
 
 
-def _percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (
-        values[0] if values else float("nan")
-    )
+def _percentile(values: list[float], q: int) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def run_benchmark(
-    bootstrap: str, run_dir: Path, events: int, rate: float, seconds: float
-) -> BenchResult:
+def bench_config(bootstrap: str, run_dir: Path) -> StackConfig:
     run = uuid.uuid4().hex[:8]
-    config = StackConfig(
+    return StackConfig(
         bootstrap_servers=bootstrap,
-        database_url=f"sqlite:///{run_dir.resolve()}/bench-{run}.db",
+        database_url=f"sqlite:///{run_dir.absolute()}/bench-{run}.db",
         run_dir=run_dir,
         ingest_port=free_port(),
         api_port=free_port(),
@@ -225,6 +233,12 @@ async def run_benchmark(
         dead_letter_topic=f"bench-{run}.dead-letters",
         monitor_app_id=f"bench-{run}-monitor",
     )
+
+
+async def run_benchmark(
+    config: StackConfig, events: int, rate: float, seconds: float
+) -> BenchResult:
+    bootstrap = config.bootstrap_servers
     stack = Stack(config)
     try:
         stack.start(services=("ingest", "api"))
@@ -258,8 +272,14 @@ def _table(result: BenchResult) -> str:
         ("raw aiokafka consume + decode", f"{result.raw_events_per_s:,.0f} events/s"),
         ("monitor (state, changelogs, DB)", f"{result.monitor_events_per_s:,.0f} events/s"),
         ("ratio monitor / raw", f"{result.ratio:.3f}"),
-        (f"e2e latency p50 @ {result.offered_events_per_s:,.0f}/s", f"{result.e2e_latency_p50_s:.3f} s"),
-        (f"e2e latency p99 @ {result.offered_events_per_s:,.0f}/s", f"{result.e2e_latency_p99_s:.3f} s"),
+        (
+            f"e2e latency p50 @ {result.offered_events_per_s:,.0f}/s",
+            f"{result.e2e_latency_p50_s:.3f} s",
+        ),
+        (
+            f"e2e latency p99 @ {result.offered_events_per_s:,.0f}/s",
+            f"{result.e2e_latency_p99_s:.3f} s",
+        ),
     ]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
@@ -282,7 +302,9 @@ def main_from_args(args: argparse.Namespace) -> int:
             or resources.enter_context(EmbeddedBroker()).bootstrap_servers
         )
         result = asyncio.run(
-            run_benchmark(bootstrap, run_dir, args.events, args.rate, args.latency_seconds)
+            run_benchmark(
+                bench_config(bootstrap, run_dir), args.events, args.rate, args.latency_seconds
+            )
         )
     print(_table(result))
     output.write_text(json.dumps(asdict(result), indent=2) + "\n")

@@ -68,7 +68,9 @@ class PostMetrics(_Event):
     def _times_are_possible(self) -> PostMetrics:
         _check_not_before_social_media(self.posted_at, "posted_at")
         if self.observed_at < self.posted_at:
-            raise ValueError("observed_at is before posted_at: a post cannot be observed before it exists")
+            raise ValueError(
+                "observed_at is before posted_at: a post cannot be observed before it exists"
+            )
         return self
 
     @property

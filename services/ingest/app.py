@@ -86,7 +86,9 @@ def _decode(body: bytes, content_type: str) -> tuple[list[Any], list[FieldError]
                 items.append(orjson.loads(line))
             except orjson.JSONDecodeError as exc:
                 items.append(None)
-                errors.append(FieldError(index=index, field="(line)", reason=f"invalid JSON: {exc}"))
+                errors.append(
+                    FieldError(index=index, field="(line)", reason=f"invalid JSON: {exc}")
+                )
         return items, errors
     try:
         decoded = orjson.loads(body)
@@ -234,6 +236,4 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
 def main(settings: IngestSettings | None = None) -> None:
     settings = settings or IngestSettings()
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
-    )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

@@ -1,4 +1,4 @@
-"""`pulse backfill FILE`: load NDJSON events from a file straight into Kafka, validated like HTTP."""
+"""`pulse backfill FILE`: NDJSON events from a file straight into Kafka, validated as over HTTP."""
 
 from __future__ import annotations
 
@@ -45,7 +45,10 @@ def backfill(path: Path, settings: IngestSettings, chunk_size: int = 5_000) -> t
     try:
         for offset, items, decode_errors in _chunks(path, chunk_size):
             valid, errors = validate_items(
-                items, decode_errors, currencies, datetime.now(UTC),
+                items,
+                decode_errors,
+                currencies,
+                datetime.now(UTC),
                 timedelta(seconds=settings.max_clock_skew_seconds),
             )
             for campaign_id, item in valid:
@@ -53,7 +56,10 @@ def backfill(path: Path, settings: IngestSettings, chunk_size: int = 5_000) -> t
                     currencies.setdefault(campaign_id, item["currency"])
             publisher.publish(batch_messages(valid, settings.events_per_message))
             for error in errors:
-                print(f"line {offset + error.index + 1}: {error.field}: {error.reason}", file=sys.stderr)
+                print(
+                    f"line {offset + error.index + 1}: {error.field}: {error.reason}",
+                    file=sys.stderr,
+                )
             accepted += len(valid)
             rejected += len({e.index for e in errors})
             progress.update(len(items))

@@ -95,8 +95,11 @@ def create_app(settings: MonitorSettings) -> faust.App:
             result = processor.process(message.key, message.value)
             dirty.update(result.touched_campaigns)
             telemetry.record_batch(result, _accepted_at(message.headers))
-            source = {"topic": message.topic, "partition": message.partition,
-                      "offset": message.offset}
+            source = {
+                "topic": message.topic,
+                "partition": message.partition,
+                "offset": message.offset,
+            }
             for letter in result.dead_letters:
                 key = letter.campaign_id.encode() if letter.campaign_id else message.key
                 await dead_letters.send(key=key, value=letter.to_json(source))
@@ -128,7 +131,7 @@ def monitor_topics(settings: MonitorSettings) -> list[TopicSpec]:
 
 
 def _accepted_at(headers: Any) -> float | None:
-    for name, value in (headers.items() if isinstance(headers, dict) else headers or ()):
+    for name, value in headers.items() if isinstance(headers, dict) else headers or ():
         if name == ACCEPTED_AT_HEADER:
             return float(value)
     return None

@@ -46,9 +46,7 @@ def record_snapshot(campaigns: Sequence[CampaignView], seconds: float) -> None:
     SNAPSHOT_SECONDS.observe(seconds)
     for campaign in campaigns:
         _status_by_campaign[campaign.campaign_id] = campaign.status
-    counts: dict[str, int] = dict.fromkeys(
-        ("healthy", "watch", "decaying", "insufficient_data"), 0
-    )
+    counts: dict[str, int] = dict.fromkeys(("healthy", "watch", "decaying", "insufficient_data"), 0)
     for status in _status_by_campaign.values():
         counts[status] += 1
     for status, count in counts.items():

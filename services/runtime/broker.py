@@ -29,7 +29,9 @@ def wait_for_port(host: str, port: int, timeout: float) -> None:
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:g} s") from None
+                raise TimeoutError(
+                    f"nothing listens on {host}:{port} after {timeout:g} s"
+                ) from None
             time.sleep(0.05)
 
 

@@ -24,15 +24,15 @@ class StackSettings(BaseSettings):
 
     run_dir: Path = Path(".run")
     broker_port: int = 9092
-    ingest_port: int = Field(8001, validation_alias=AliasChoices("PULSE_INGEST_PORT"))
-    api_port: int = Field(8000, validation_alias=AliasChoices("PULSE_API_PORT"))
+    ingest_port: int = Field(default=8001, validation_alias=AliasChoices("PULSE_INGEST_PORT"))
+    api_port: int = Field(default=8000, validation_alias=AliasChoices("PULSE_API_PORT"))
     monitor_metrics_port: int = Field(
-        8002, validation_alias=AliasChoices("PULSE_MONITOR_METRICS_PORT")
+        default=8002, validation_alias=AliasChoices("PULSE_MONITOR_METRICS_PORT")
     )
     kafka_bootstrap_servers: str | None = Field(
-        None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+        default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
-    database_url: str | None = Field(None, validation_alias=AliasChoices("DATABASE_URL"))
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
 
 
 class _Stop(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -31,9 +32,7 @@ def ensure_topics(bootstrap_servers: str, topics: list[TopicSpec]) -> None:
             if t.name not in existing
         ]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
     finally:
         admin.close()

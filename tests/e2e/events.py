@@ -39,7 +39,9 @@ class Expected:
         for snapshot in filter(mine, self.latest.values()):
             for name in COUNTS:
                 sums[name] += snapshot[name]
-        spend = sum(round(e["amount"] * 100) for e in self.once.values() if mine(e) and e["type"] == "spend")
+        spend = sum(
+            round(e["amount"] * 100) for e in self.once.values() if mine(e) and e["type"] == "spend"
+        )
         conversions = [e for e in self.once.values() if mine(e) and e["type"] == "conversion"]
         engagements = sums["likes"] + sums["comments"] + sums["shares"] + sums["saves"]
         return {
@@ -59,9 +61,11 @@ class Expected:
 def messy_campaign(
     campaign_id: str, creators: int, posts: int, seed: int, start: datetime | None = None
 ) -> tuple[list[dict[str, Any]], Expected]:
-    """Snapshots, spend and conversions, with duplicates, re-sent and revised snapshots, shuffled."""
+    """Snapshots, spend and conversions; duplicated, re-sent, revised and shuffled."""
     rng = random.Random(seed)
-    start = start or datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
+    start = start or datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
+        days=3
+    )
     events: list[dict[str, Any]] = []
     for c in range(creators):
         creator_id = f"creator-{c}"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+
 from services.runtime.broker import free_port
 from services.runtime.stack import Stack, StackConfig
 
@@ -63,5 +64,3 @@ def stack_config(bootstrap: str, database_url: str, run_dir: Path) -> StackConfi
         dead_letter_topic=f"e2e-{run}.dead-letters",
         monitor_app_id=f"e2e-{run}-monitor",
     )
-
-

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.e2e.harness import RunningStack, eventually
 from tests.e2e.events import Expected, messy_campaign
+from tests.e2e.harness import RunningStack, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -56,8 +56,18 @@ def test_messy_input_gives_exact_totals(running_stack: RunningStack) -> None:
     campaign = running_stack.campaign("launch")
     assert campaign is not None
     assert set(campaign["totals"]) == {
-        "views", "likes", "comments", "shares", "saves", "engagements",
-        "engagement_rate_by_views", "spend", "conversions", "new_customers", "revenue", "cac",
+        "views",
+        "likes",
+        "comments",
+        "shares",
+        "saves",
+        "engagements",
+        "engagement_rate_by_views",
+        "spend",
+        "conversions",
+        "new_customers",
+        "revenue",
+        "cac",
         "roas",
     }
     totals = expected.totals("launch")
@@ -134,7 +144,8 @@ def test_unknown_ids_are_404_with_a_message(running_stack: RunningStack) -> None
 
 def test_oversized_body_is_413(running_stack: RunningStack) -> None:
     response = running_stack.ingest.post(
-        "/v1/events", content=b"[" + b" " * (9 * 1024 * 1024) + b"]",
+        "/v1/events",
+        content=b"[" + b" " * (9 * 1024 * 1024) + b"]",
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413

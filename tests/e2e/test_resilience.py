@@ -12,8 +12,8 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack
-from tests.e2e.harness import RunningStack, eventually, stack_config
 from tests.e2e.events import messy_campaign
+from tests.e2e.harness import RunningStack, eventually, stack_config
 from tests.e2e.test_pipeline import send_in_chunks, totals_match
 
 pytestmark = pytest.mark.e2e
