@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import sys
 from pathlib import Path
 
-import structlog
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(level.upper()))
+from services.runtime.logs import configure_logging
 
 
 def _ingest(_: argparse.Namespace) -> int:
@@ -65,7 +60,11 @@ def _bench(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pulse", description=__doc__)
-    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("PULSE_LOG_LEVEL", "WARNING"),
+        help="log level (default: PULSE_LOG_LEVEL or WARNING)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("ingest", help="run the ingest HTTP service").set_defaults(func=_ingest)
     commands.add_parser("monitor", help="run a monitor worker (Faust)").set_defaults(func=_monitor)
@@ -91,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.log_level)
+    configure_logging(args.log_level)
     result: int = args.func(args)
     return result
 

@@ -7,13 +7,13 @@ error naming its index, the field and the reason.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import structlog
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -27,7 +27,7 @@ from services.runtime.topics import TopicSpec, ensure_topics
 from services.storage.db import make_engine
 from services.storage.repository import StatusRepository
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
 

@@ -9,12 +9,12 @@ on one partition.
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import structlog
 from faust.types import EventT, StreamT
 from prometheus_client import start_http_server
 
@@ -26,7 +26,7 @@ from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
 from services.storage.db import make_engine, migrate
 from services.storage.repository import StatusRepository
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 
 def _broker_urls(bootstrap_servers: str) -> list[str]:
