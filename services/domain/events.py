@@ -14,12 +14,14 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     TypeAdapter,
     ValidationError,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from services.domain.money import to_micros
@@ -28,9 +30,18 @@ Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
 ]
 Count = Annotated[int, Field(strict=True, ge=0, le=10**15)]
-Amount = Annotated[Decimal, Field(ge=0, le=10**12, decimal_places=6, allow_inf_nan=False)]
+# A billion per event keeps every sum far inside 64-bit micro-units.
+Amount = Annotated[Decimal, Field(ge=0, le=10**9, decimal_places=6, allow_inf_nan=False)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-EventTime = AwareDatetime
+
+
+def _require_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 string with a time zone, e.g. 2026-05-01T12:00:00Z")
+    return value
+
+
+EventTime = Annotated[AwareDatetime, BeforeValidator(_require_text)]
 
 EARLIEST_EVENT_TIME = datetime(2004, 1, 1, tzinfo=UTC)
 
@@ -43,9 +54,10 @@ class _Event(BaseModel):
     creator_id: Identifier
 
 
-def _check_not_before_social_media(value: datetime, field: str) -> None:
+def _not_before_social_media(value: datetime) -> datetime:
     if value < EARLIEST_EVENT_TIME:
-        raise ValueError(f"{field} is before {EARLIEST_EVENT_TIME.date()}: not a real event time")
+        raise ValueError(f"is before {EARLIEST_EVENT_TIME.date()}: not a real event time")
+    return value
 
 
 class PostMetrics(_Event):
@@ -54,8 +66,8 @@ class PostMetrics(_Event):
     type: Literal["post_metrics"]
     platform: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
     post_id: Identifier
-    observed_at: EventTime
     posted_at: EventTime
+    observed_at: EventTime
     followers: Count
     views: Count
     likes: Count
@@ -64,14 +76,15 @@ class PostMetrics(_Event):
     saves: Count
     clicks: Count
 
-    @model_validator(mode="after")
-    def _times_are_possible(self) -> PostMetrics:
-        _check_not_before_social_media(self.posted_at, "posted_at")
-        if self.observed_at < self.posted_at:
-            raise ValueError(
-                "observed_at is before posted_at: a post cannot be observed before it exists"
-            )
-        return self
+    _posted_at_is_real = field_validator("posted_at")(_not_before_social_media)
+
+    @field_validator("observed_at")
+    @classmethod
+    def _observed_after_posting(cls, value: datetime, info: ValidationInfo) -> datetime:
+        posted_at = info.data.get("posted_at")
+        if posted_at is not None and value < posted_at:
+            raise ValueError("is before posted_at: a post cannot be observed before it exists")
+        return value
 
     @property
     def event_time(self) -> datetime:
@@ -89,14 +102,11 @@ class Conversion(_Event):
     occurred_at: EventTime
     revenue: Amount
     currency: CurrencyCode
-    new_customer: bool
+    new_customer: Annotated[bool, Field(strict=True)]
     kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")] = "purchase"
     attribution: Literal["promo_code", "link", "other"] = "link"
 
-    @model_validator(mode="after")
-    def _time_is_possible(self) -> Conversion:
-        _check_not_before_social_media(self.occurred_at, "occurred_at")
-        return self
+    _occurred_at_is_real = field_validator("occurred_at")(_not_before_social_media)
 
     @property
     def event_time(self) -> datetime:
@@ -116,10 +126,7 @@ class Spend(_Event):
     currency: CurrencyCode
     kind: Literal["fee", "product", "boost", "other"] = "fee"
 
-    @model_validator(mode="after")
-    def _time_is_possible(self) -> Spend:
-        _check_not_before_social_media(self.occurred_at, "occurred_at")
-        return self
+    _occurred_at_is_real = field_validator("occurred_at")(_not_before_social_media)
 
     @property
     def event_time(self) -> datetime:
