@@ -36,7 +36,8 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 def _require_text(value: Any) -> Any:
-    if not isinstance(value, str):
+    # Pydantic would read a bare number as Unix time; the contract asks for a time zone.
+    if not isinstance(value, str | datetime):
         raise ValueError("must be an RFC 3339 string with a time zone, e.g. 2026-05-01T12:00:00Z")
     return value
 
