@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SIMULATE ?= 1
+# Debian packages the tests drive for real: promtool/Prometheus/Alertmanager and headless Chromium.
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test lint bench clean
+.PHONY: install system-packages run test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +17,12 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+system-packages:
+	@command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null \
+		&& command -v chromium >/dev/null \
+		|| { $(SUDO) apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); }
+
 run: install
 	$(BIN)/pulse run --simulate $(SIMULATE)
 
@@ -22,7 +31,7 @@ lint: install
 	$(BIN)/ruff format --check services tests
 	$(BIN)/mypy
 
-test: lint
+test: lint system-packages
 	$(BIN)/pytest
 
 bench: install
