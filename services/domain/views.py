@@ -17,7 +17,7 @@ from services.domain.counters import Counters
 from services.domain.money import from_micros
 from services.domain.state import CreatorState, PostSnapshot
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, tier_of
-from services.domain.windows import WINDOWS, Window, in_window
+from services.domain.windows import HOUR, WINDOWS, Window, bucket_start, in_window
 
 StatusName = Literal["healthy", "watch", "decaying", "insufficient_data"]
 
@@ -105,6 +105,18 @@ class CreatorView(_View):
     updated_at: datetime
 
 
+class TrendPoint(_View):
+    """Figures over one step of the trend, [start, start + step)."""
+
+    start: datetime
+    views: int
+    engagements: int
+    engagement_rate_by_views: float | None
+    spend: float
+    new_customers: int
+    cac: float | None
+
+
 class CampaignView(_View):
     campaign_id: str
     currency: str | None
@@ -115,6 +127,7 @@ class CampaignView(_View):
     totals: Totals
     efficiency: Efficiency
     windows: dict[str, WindowFigures]
+    trend: list[TrendPoint]
     as_of: datetime | None
     updated_at: datetime
 
@@ -177,6 +190,38 @@ def _window_figures(
         cpm=efficiency.cpm,
         **totals.model_dump(),
     )
+
+
+TREND_STEP = 6 * HOUR
+TREND_STEPS = 28
+
+
+def trend(creators: Sequence[CreatorState], watermark: float | None) -> list[TrendPoint]:
+    """Six-hourly figures over the seven days of event time up to the watermark."""
+    if watermark is None:
+        return []
+    end = bucket_start(watermark) + HOUR
+    start = end - TREND_STEP * TREND_STEPS
+    steps = [Counters() for _ in range(TREND_STEPS)]
+    for creator in creators:
+        for at, bucket in creator.buckets.items():
+            if start <= at < end:
+                steps[int((at - start) // TREND_STEP)].add(bucket.counters)
+    points = []
+    for index, c in enumerate(steps):
+        spend = from_micros(c.spend_micros)
+        points.append(
+            TrendPoint(
+                start=_utc(start + index * TREND_STEP),
+                views=c.views,
+                engagements=c.engagements,
+                engagement_rate_by_views=metrics.engagement_rate_by_views(c.engagements, c.views),
+                spend=spend,
+                new_customers=c.new_customers,
+                cac=metrics.cac(spend, c.new_customers),
+            )
+        )
+    return points
 
 
 def _utc(at: float) -> datetime:
@@ -249,6 +294,7 @@ def campaign_view(
         totals=totals,
         efficiency=efficiency,
         windows=windows,
+        trend=trend(creators, watermark),
         as_of=_utc(watermark) if watermark is not None else None,
         updated_at=updated_at,
     )
