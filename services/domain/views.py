@@ -89,6 +89,16 @@ class Reason(_View):
     window: str
 
 
+class Contributor(_View):
+    """A creator ranked by its share of a campaign's change (lost engagement or added cost)."""
+
+    creator_id: str
+    metric: str
+    share: float
+    baseline: float | None
+    current: float | None
+
+
 class CreatorView(_View):
     campaign_id: str
     creator_id: str
@@ -122,6 +132,7 @@ class CampaignView(_View):
     currency: str | None
     status: StatusName
     reasons: list[Reason]
+    contributors: list[Contributor] = []
     creators: int
     posts: int
     totals: Totals
