@@ -31,6 +31,19 @@ def _api(_: argparse.Namespace) -> int:
     return 0
 
 
+def _notify(_: argparse.Namespace) -> int:
+    from services.notifier.app import main
+
+    main()
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from services.evaluation.harness import main_from_args
+
+    return main_from_args(args)
+
+
 def _backfill(args: argparse.Namespace) -> int:
     from services.ingest.backfill import backfill
     from services.ingest.settings import IngestSettings
@@ -69,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("ingest", help="run the ingest HTTP service").set_defaults(func=_ingest)
     commands.add_parser("monitor", help="run a monitor worker (Faust)").set_defaults(func=_monitor)
     commands.add_parser("api", help="run the status API").set_defaults(func=_api)
+    commands.add_parser("notify", help="deliver alerts to webhooks").set_defaults(func=_notify)
     backfill = commands.add_parser("backfill", help="load an NDJSON file of events into Kafka")
     backfill.add_argument("file")
     backfill.set_defaults(func=_backfill)
@@ -85,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_arguments(bench)
     bench.set_defaults(func=_bench)
+    evaluate = commands.add_parser("eval", help="score decay detection on labelled campaigns")
+    from services.evaluation.harness import add_arguments as evaluation_arguments
+
+    evaluation_arguments(evaluate)
+    evaluate.set_defaults(func=_evaluate)
     return parser
 
 

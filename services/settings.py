@@ -27,4 +27,7 @@ class SharedSettings(BaseSettings):
     dead_letter_topic: str = Field(
         default="pulse.dead-letters", validation_alias=AliasChoices("PULSE_DEAD_LETTER_TOPIC")
     )
+    config_topic: str = Field(
+        default="pulse.campaign-config", validation_alias=AliasChoices("PULSE_CONFIG_TOPIC")
+    )
     log_level: str = Field(default="WARNING", validation_alias=AliasChoices("PULSE_LOG_LEVEL"))

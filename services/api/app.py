@@ -7,9 +7,12 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from services.api.alerts import router as alerts_router
 from services.api.metrics import ApiMetrics, MetricsMiddleware
 from services.api.routes import router
 from services.api.settings import ApiSettings
+from services.api.status_page import router as status_page_router
+from services.api.webhooks import webhooks_router
 from services.storage.db import make_engine, migrate
 from services.storage.repository import StatusRepository
 
@@ -38,6 +41,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.metrics = api_metrics
     app.add_middleware(MetricsMiddleware, metrics=api_metrics, routes=app.routes)
     app.include_router(router)
+    app.include_router(alerts_router)
+    app.include_router(status_page_router)
+    app.include_router(webhooks_router(settings.kafka_bootstrap_servers))
     return app
 
 

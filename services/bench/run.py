@@ -229,6 +229,7 @@ def bench_config(bootstrap: str, run_dir: Path) -> StackConfig:
         ingest_port=free_port(),
         api_port=free_port(),
         monitor_metrics_port=free_port(),
+        notifier_metrics_port=free_port(),
         events_topic=f"bench-{run}.events",
         dead_letter_topic=f"bench-{run}.dead-letters",
         monitor_app_id=f"bench-{run}-monitor",

@@ -11,6 +11,7 @@ from services.domain.views import Contributor, Reason, StatusName
 
 AlertState = Literal["firing", "acknowledged", "resolved"]
 Severity = Literal["warning", "critical"]
+ResolvedBy = Literal["monitor", "user"]
 
 
 class Alert(BaseModel):
@@ -31,3 +32,6 @@ class Alert(BaseModel):
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     event_time: datetime
+    resolved_by: ResolvedBy | None = None
+    clear_since: datetime | None = None
+    """Event time since which the cause has been absent; ``None`` while it is present."""

@@ -293,6 +293,7 @@ def campaign_view(
     status: StatusName,
     reasons: list[Reason],
     updated_at: datetime,
+    contributors: Sequence[Contributor] = (),
 ) -> CampaignView:
     totals, efficiency, windows, posts = _figures(creators, watermark)
     return CampaignView(
@@ -300,6 +301,7 @@ def campaign_view(
         currency=currency,
         status=status,
         reasons=reasons,
+        contributors=list(contributors),
         creators=len(creators),
         posts=posts,
         totals=totals,

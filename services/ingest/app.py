@@ -17,10 +17,11 @@ import structlog
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from services.domain.events import FieldError, event_currency, parse_event
+from services.ingest import telemetry
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
 from services.ingest.settings import IngestSettings
 from services.runtime.topics import TopicSpec, ensure_topics
@@ -30,13 +31,6 @@ from services.storage.repository import StatusRepository
 log = structlog.get_logger(__name__)
 
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
-
-EVENTS = Counter(
-    "pulse_ingest_events", "Events received by ingest, by type and result.", ["type", "result"]
-)
-BROKER_FAILURES = Counter(
-    "pulse_ingest_broker_unavailable", "Requests refused with 503 because the broker did not ack."
-)
 
 
 class IngestResult(BaseModel):
@@ -114,11 +108,12 @@ def validate_items(
     valid: list[tuple[str, Any]] = []
     for index, item in enumerate(items):
         if index in broken_lines:
+            telemetry.record_rejected("unknown", telemetry.INVALID_JSON)
             continue
         event = parse_event(item, index, now, max_clock_skew)
         if isinstance(event, list):
             errors.extend(event)
-            EVENTS.labels(_type_label(item), "rejected").inc()
+            telemetry.record_rejected(telemetry.type_label(item), telemetry.rejection_reason(item))
             continue
         currency = event_currency(event)
         if currency is not None:
@@ -132,16 +127,11 @@ def validate_items(
                         f"currency {expected}: one currency per campaign",
                     )
                 )
-                EVENTS.labels(event.type, "rejected").inc()
+                telemetry.record_rejected(event.type, telemetry.CURRENCY_MISMATCH)
                 continue
         valid.append((event.campaign_id, item))
     errors.sort(key=lambda e: e.index)
     return valid, errors
-
-
-def _type_label(item: Any) -> str:
-    kind = item.get("type") if isinstance(item, dict) else None
-    return kind if kind in ("post_metrics", "conversion", "spend") else "unknown"
 
 
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
@@ -175,6 +165,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         },
     )
     async def post_events(request: Request, response: Response) -> Any:
+        with telemetry.REQUEST_SECONDS.time():
+            return await _post_events(request, response)
+
+    async def _post_events(request: Request, response: Response) -> Any:
         body = await _read_body(request, settings.max_body_bytes)
         items, decode_errors = _decode(body, request.headers.get("content-type", ""))
         if len(items) > settings.max_events_per_request:
@@ -201,14 +195,13 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             try:
                 await run_in_threadpool(ingest.publisher.publish, batches)
             except BrokerUnavailable as exc:
-                BROKER_FAILURES.inc()
+                telemetry.BROKER_FAILURES.inc()
                 raise HTTPException(
                     503,
                     f"the event broker did not acknowledge ({exc}); nothing was accepted, retry",
                     headers={"Retry-After": str(settings.retry_after_seconds)},
                 ) from exc
-            for _, item in valid:
-                EVENTS.labels(item["type"], "accepted").inc()
+            telemetry.record_accepted(item["type"] for _, item in valid)
         result = IngestResult(
             accepted=len(valid), rejected=len({e.index for e in errors}), errors=errors
         )

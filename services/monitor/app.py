@@ -18,11 +18,15 @@ import structlog
 from faust.types import EventT, StreamT
 from prometheus_client import start_http_server
 
+from services.domain.config import parse_config, targets_of
+from services.domain.detection import CampaignTargets
 from services.monitor import telemetry
+from services.monitor.alert_keeper import AlertKeeper
 from services.monitor.processor import Processor
 from services.monitor.settings import MonitorSettings
 from services.monitor.snapshots import build_views
 from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
+from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.repository import StatusRepository
 
@@ -50,6 +54,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         producer_acks=-1,
         recovery_consistency_check=False,
         table_cleanup_interval=3600.0,
+        processing_guarantee=settings.processing_guarantee,
     )
     events = app.topic(
         settings.events_topic,
@@ -75,7 +80,21 @@ def create_app(settings: MonitorSettings) -> faust.App:
         allowed_lateness=settings.allowed_lateness_hours * 3600,
         retention=max(7 * 24.0, settings.allowed_lateness_hours) * 3600 + 3600,
     )
+    configs = app.topic(
+        settings.config_topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.partitions,
+    )
+    # Co-partitioned with the events: a campaign's configuration lives beside its state.
+    config_table = app.Table(
+        "configs", key_type=str, value_type=bytes, partitions=settings.partitions
+    )
+    alerts = app.topic(settings.alerts_topic, key_serializer="raw", value_serializer="raw")
     repository = StatusRepository(make_engine(settings.database_url))
+    alert_keeper = AlertKeeper(AlertRepository(repository.engine))
     dirty: set[str] = set()
 
     @app.task(on_leader=False)
@@ -104,6 +123,26 @@ def create_app(settings: MonitorSettings) -> faust.App:
                 key = letter.campaign_id.encode() if letter.campaign_id else message.key
                 await dead_letters.send(key=key, value=letter.to_json(source))
 
+    @app.agent(configs)
+    async def configure(stream: StreamT[bytes]) -> None:
+        event: EventT[bytes]
+        async for event in stream.events():
+            message = event.message
+            config = parse_config(message.value)
+            if config is None:
+                log.warning("ignoring an invalid campaign configuration", offset=message.offset)
+                continue
+            config_table[config.campaign_id] = message.value
+            dirty.add(config.campaign_id)
+
+    def targets(campaign_ids: list[str]) -> dict[str, CampaignTargets]:
+        found = {}
+        for campaign_id in campaign_ids:
+            config = parse_config(config_table.get(campaign_id))
+            if config is not None:
+                found[campaign_id] = targets_of(config)
+        return found
+
     @app.timer(interval=settings.snapshot_interval_seconds, on_leader=False)
     async def write_snapshots() -> None:
         if not dirty:
@@ -111,13 +150,21 @@ def create_app(settings: MonitorSettings) -> faust.App:
         campaign_ids = list(dirty)
         dirty.clear()
         started = time.perf_counter()
-        campaigns, creators = build_views(processor, campaign_ids, datetime.now(UTC))
+        now = datetime.now(UTC)
+        campaigns, creators = build_views(processor, campaign_ids, now, targets(campaign_ids))
         try:
             await asyncio.to_thread(repository.save, campaigns, creators)
+            changed = await asyncio.to_thread(alert_keeper.evaluate, campaigns, now)
         except Exception:
             dirty.update(campaign_ids)
-            log.exception("writing status snapshots failed; will retry")
+            log.exception("writing status snapshots or alerts failed; will retry")
             return
+        # After the database commit: the outbox there feeds webhooks and the stream, so a lost
+        # Kafka send loses only the topic's copy of that revision.
+        for alert in changed:
+            await alerts.send(
+                key=alert.campaign_id.encode(), value=alert.model_dump_json().encode()
+            )
         telemetry.record_snapshot(campaigns, time.perf_counter() - started)
 
     return app
@@ -127,6 +174,8 @@ def monitor_topics(settings: MonitorSettings) -> list[TopicSpec]:
     return [
         TopicSpec(settings.events_topic, settings.partitions),
         TopicSpec(settings.dead_letter_topic, 1),
+        TopicSpec(settings.alerts_topic, settings.partitions),
+        TopicSpec(settings.config_topic, settings.partitions, {"cleanup.policy": "compact"}),
     ]
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import SettingsConfigDict
 
 from services.settings import SharedSettings
@@ -27,3 +29,6 @@ class MonitorSettings(SharedSettings):
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0
     commit_interval_seconds: float = 1.0
+    alerts_topic: str = "pulse.alerts"
+    # exactly_once needs a broker with transactions (real Kafka); the embedded Tansu has none.
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"

@@ -14,7 +14,7 @@ from pathlib import Path
 from services.runtime.broker import wait_for_port
 
 STOP_GRACE_SECONDS = 6.0
-SERVICES = ("monitor", "ingest", "api")
+SERVICES = ("monitor", "ingest", "api", "notify")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class StackConfig:
     ingest_port: int = 8001
     api_port: int = 8000
     monitor_metrics_port: int = 8002
+    notifier_metrics_port: int = 8003
     events_topic: str = "pulse.events"
     dead_letter_topic: str = "pulse.dead-letters"
     monitor_app_id: str = "campaign-pulse-monitor"
@@ -52,6 +53,7 @@ class StackConfig:
             PULSE_INGEST_PORT=str(self.ingest_port),
             PULSE_API_PORT=str(self.api_port),
             PULSE_MONITOR_METRICS_PORT=str(self.monitor_metrics_port),
+            PULSE_NOTIFIER_METRICS_PORT=str(self.notifier_metrics_port),
             PULSE_MONITOR_APP_ID=self.monitor_app_id,
             PULSE_MONITOR_DATA_DIR=str(self.run_dir / "monitor"),
         )
@@ -63,6 +65,7 @@ class StackConfig:
             "monitor": self.monitor_metrics_port,
             "ingest": self.ingest_port,
             "api": self.api_port,
+            "notify": self.notifier_metrics_port,
         }[service]
 
 

@@ -29,6 +29,9 @@ class StackSettings(BaseSettings):
     monitor_metrics_port: int = Field(
         default=8002, validation_alias=AliasChoices("PULSE_MONITOR_METRICS_PORT")
     )
+    notifier_metrics_port: int = Field(
+        default=8003, validation_alias=AliasChoices("PULSE_NOTIFIER_METRICS_PORT")
+    )
     kafka_bootstrap_servers: str | None = Field(
         default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
@@ -67,6 +70,7 @@ def run_stack(simulate: bool) -> int:
             ingest_port=settings.ingest_port,
             api_port=settings.api_port,
             monitor_metrics_port=settings.monitor_metrics_port,
+            notifier_metrics_port=settings.notifier_metrics_port,
         )
         stack = Stack(config)
         stack.start()

@@ -307,10 +307,12 @@ def generate_campaigns(
         if scenario == "recovering" and onset is not None:
             turn = _seconds(onset + timedelta(days=crng.uniform(1.5, 3.0)))
             recovers_at = _seconds(turn + timedelta(days=crng.uniform(1.0, 2.0)))
+        # Relative decline per day: fatigue loses a third of its engagement in three to five days,
+        # CAC creep roughly doubles CAC in four to six.
         decline = {
-            "engagement_fatigue": (0.03, 0.06),
+            "engagement_fatigue": (0.08, 0.14),
             "recovering": (0.08, 0.12),
-            "cac_creep": (0.05, 0.08),
+            "cac_creep": (0.12, 0.18),
         }.get(scenario, (0.0, 0.0))
         plans.append(
             CampaignPlan(

@@ -60,6 +60,7 @@ def stack_config(bootstrap: str, database_url: str, run_dir: Path) -> StackConfi
         ingest_port=free_port(),
         api_port=free_port(),
         monitor_metrics_port=free_port(),
+        notifier_metrics_port=free_port(),
         events_topic=f"e2e-{run}.events",
         dead_letter_topic=f"e2e-{run}.dead-letters",
         monitor_app_id=f"e2e-{run}-monitor",

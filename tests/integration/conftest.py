@@ -23,11 +23,10 @@ from sqlalchemy import Engine, delete
 
 from services.domain.events import PostMetrics, Spend
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
-from services.domain.status import assess
-from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
+from services.domain.views import CampaignView, CreatorView, Reason, campaign_view, creator_view
 from services.storage.db import make_engine, migrate
 from services.storage.models import CampaignStatus, CreatorStatus
-from services.storage.repository import StatusRepository
+from services.storage.repository import STATUS_ORDER, StatusRepository
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -172,24 +171,50 @@ def _creator_state(
     return creator
 
 
+def _reasons(shape: Shape) -> list[Reason]:
+    drop = {"watch": -0.25, "decaying": -0.5}.get(shape)
+    if drop is None:
+        return []
+    return [
+        Reason(
+            kind="engagement_rate_drop",
+            metric="engagement_rate_by_views",
+            baseline=0.1,
+            current=0.1 * (1 + drop),
+            relative_change=drop,
+            window="24h",
+        )
+    ]
+
+
 def build_views(
     campaign_id: str,
     creators: Mapping[str, Shape],
     currency: str | None = "USD",
     updated_at: datetime = UPDATED_AT,
+    status: Shape | None = None,
 ) -> tuple[CampaignView, list[CreatorView]]:
-    """A campaign's view and its creators' views, each creator shaped to get the given status."""
+    """A campaign's view and its creators' views, each creator with the given status.
+
+    Figures come from real state; the statuses are given (the detector has its own tests), and the
+    campaign takes ``status`` or else its worst creator's.
+    """
     campaign = CampaignState(campaign_id)
     states = [_creator_state(campaign, cid, shape, currency) for cid, shape in creators.items()]
-    status, reasons = assess(states, campaign.watermark)
-    creator_views = []
-    for state in states:
-        creator_status, creator_reasons = assess([state], campaign.watermark)
-        creator_views.append(
-            creator_view(state, campaign.watermark, creator_status, creator_reasons, updated_at)
-        )
+    creator_views = [
+        creator_view(state, campaign.watermark, shape, _reasons(shape), updated_at)
+        for state, shape in zip(states, creators.values(), strict=True)
+    ]
+    if status is None:
+        status = min(creators.values(), key=STATUS_ORDER.index, default="insufficient_data")
     view = campaign_view(
-        campaign_id, campaign.currency, states, campaign.watermark, status, reasons, updated_at
+        campaign_id,
+        campaign.currency,
+        states,
+        campaign.watermark,
+        status,
+        _reasons(status),
+        updated_at,
     )
     return view, creator_views
 

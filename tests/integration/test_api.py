@@ -23,7 +23,9 @@ def stored(
     repository: StatusRepository, views: BuildViews
 ) -> dict[str, tuple[CampaignView, list[CreatorView]]]:
     built = {
-        "spring": views("spring", {"ana": "healthy", "bo": "decaying", "cy": "watch"}),
+        "spring": views(
+            "spring", {"ana": "healthy", "bo": "decaying", "cy": "watch"}, status="watch"
+        ),
         "summer": views("summer", {"dee": "healthy"}),
         "autumn": views("autumn", {"eve": "insufficient_data"}, currency="EUR"),
         "winter": views("winter", {"fay": "decaying"}),

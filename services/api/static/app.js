@@ -1,0 +1,481 @@
+"use strict";
+
+// Campaign Pulse status page: campaigns from /v1/campaigns every few seconds, alerts from
+// /v1/alerts plus the /v1/alerts/stream Server-Sent Events. Everything is built with DOM calls
+// (never innerHTML), so ids and summaries from the API are always shown as text.
+
+const REFRESH_MS = 5000;
+const RECONNECT_MIN_MS = 2000;
+const RECONNECT_MAX_MS = 30000;
+const PAGE_LIMIT = 500;
+const TOP_CONTRIBUTORS = 3;
+
+const STATUS_ORDER = ["decaying", "watch", "healthy", "insufficient_data"];
+const STATUS_LABEL = {
+  decaying: "Decaying",
+  watch: "Watch",
+  healthy: "Healthy",
+  insufficient_data: "Insufficient data",
+};
+const METRIC_LABEL = {
+  engagement_rate_by_views: "Engagement rate by views",
+  new_customers_per_view: "New customers per view",
+  cac: "CAC",
+  roas: "ROAS",
+};
+const RATE_METRICS = new Set(["engagement_rate_by_views", "new_customers_per_view"]);
+const MONEY_METRICS = new Set(["cac", "spend", "revenue"]);
+const SEVERITY_ORDER = ["critical", "warning"];
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+const MINUS = "\u2212";
+
+// ---- DOM helpers ----
+
+function append(node, children) {
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined && child !== false) node.append(child);
+  }
+  return node;
+}
+
+function setAttributes(node, attrs) {
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value !== null && value !== undefined && value !== false) {
+      node.setAttribute(name, value === true ? "" : String(value));
+    }
+  }
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  setAttributes(node, attrs);
+  return append(node, children);
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  setAttributes(node, attrs);
+  return append(node, children);
+}
+
+// ---- Formatting ----
+
+function isNumber(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+function percent(value) {
+  if (!isNumber(value)) return "—";
+  const pct = value * 100;
+  return `${pct.toFixed(Math.abs(pct) < 10 ? 2 : 1)}%`;
+}
+
+function money(value, currency) {
+  if (!isNumber(value)) return "—";
+  if (currency) {
+    try {
+      return new Intl.NumberFormat("en-US", { style: "currency", currency }).format(value);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return `${value.toFixed(2)} ${currency}`;
+    }
+  }
+  return value.toFixed(2);
+}
+
+function ratio(value) {
+  return isNumber(value) ? `${value.toFixed(2)}×` : "—";
+}
+
+function change(value) {
+  if (!isNumber(value)) return "";
+  const pct = Math.round(value * 100);
+  return `${pct < 0 ? MINUS : "+"}${Math.abs(pct)}%`;
+}
+
+function count(value) {
+  return new Intl.NumberFormat("en-US").format(value);
+}
+
+function plural(value, noun) {
+  return value === 1 ? noun : `${noun}s`;
+}
+
+function metricValue(metric, value, currency) {
+  if (RATE_METRICS.has(metric)) return percent(value);
+  if (MONEY_METRICS.has(metric)) return money(value, currency);
+  return isNumber(value) ? value.toFixed(2) : "—";
+}
+
+function metricLabel(metric) {
+  if (METRIC_LABEL[metric]) return METRIC_LABEL[metric];
+  const words = metric.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function when(iso) {
+  if (!iso) return "—";
+  return new Date(iso).toLocaleString("en-US", {
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  });
+}
+
+function clock(date) {
+  return date.toLocaleTimeString("en-US", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+function statusRank(status) {
+  const rank = STATUS_ORDER.indexOf(status);
+  return rank === -1 ? STATUS_ORDER.length : rank;
+}
+
+function badge(status) {
+  return el("span", { class: `badge status-${status}` }, STATUS_LABEL[status] || status);
+}
+
+// ---- Reasons and contributors in plain words ----
+
+function reasonText(reason) {
+  const label = metricLabel(reason.metric);
+  const against = reason.kind.endsWith("above_target") ? "target" : "baseline";
+  const moved = change(reason.relative_change);
+  return `${label}${moved ? ` ${moved}` : ""} vs ${against} (${reason.window})`;
+}
+
+function reasonDetail(reason, currency) {
+  const before = metricValue(reason.metric, reason.baseline, currency);
+  const now = metricValue(reason.metric, reason.current, currency);
+  return reason.kind.endsWith("above_target") ? `target ${before}, now ${now}` : `${before} → ${now}`;
+}
+
+function reasonsBlock(campaign) {
+  let body;
+  if (campaign.reasons.length) {
+    body = el("ul", { class: "reasons" }, campaign.reasons.map((reason) =>
+      el("li", { "data-kind": reason.kind },
+        el("span", { class: "reason-text" }, reasonText(reason)),
+        el("span", { class: "reason-detail" }, reasonDetail(reason, campaign.currency)))));
+  } else if (campaign.status === "insufficient_data") {
+    body = el("p", { class: "quiet" }, "Not enough recent data to compare with a baseline yet.");
+  } else {
+    body = el("p", { class: "quiet" }, "No metric has moved against its baseline.");
+  }
+  return el("section", { class: "why" }, el("h4", {}, "Why"), body);
+}
+
+function contributorsBlock(campaign) {
+  const top = (campaign.contributors || []).slice(0, TOP_CONTRIBUTORS);
+  const body = top.length
+    ? el("ol", { class: "contributors" }, top.map((contributor) =>
+      el("li", {},
+        el("span", { class: "creator" }, contributor.creator_id),
+        el("span", { class: "share-bar", "aria-hidden": "true" },
+          el("span", { style: `width: ${Math.round(Math.min(1, Math.max(0, contributor.share)) * 100)}%` })),
+        el("span", { class: "share" },
+          `${Math.round(contributor.share * 100)}% of the change in ${metricLabel(contributor.metric).toLowerCase()}`))))
+    : el("p", { class: "quiet" }, "No creator stands out.");
+  return el("section", { class: "drivers" }, el("h4", {}, "Top contributing creators"), body);
+}
+
+// ---- Charts: inline SVG lines over the seven-day trend ----
+
+const CHART = { width: 400, height: 86, left: 4, right: 4, top: 10, bottom: 6 };
+
+function segments(values) {
+  const runs = [];
+  let run = [];
+  values.forEach((value, index) => {
+    if (isNumber(value)) {
+      run.push([index, value]);
+    } else if (run.length) {
+      runs.push(run);
+      run = [];
+    }
+  });
+  if (run.length) runs.push(run);
+  return runs;
+}
+
+function chart(title, trend, key, format, tone) {
+  const values = trend.map((point) => point[key]);
+  const known = values.filter(isNumber);
+  const caption = el("figcaption", {}, el("span", { class: "chart-title" }, title));
+  if (!known.length) {
+    return el("figure", { class: `chart ${tone}` }, caption,
+      el("p", { class: "chart-empty" }, "No data in the last 7 days"));
+  }
+  const last = known[known.length - 1];
+  const peak = Math.max(...known);
+  const high = peak > 0 ? peak * 1.1 : 1;
+  const { width, height, left, right, top, bottom } = CHART;
+  const x = (index) => left + (index * (width - left - right)) / Math.max(1, values.length - 1);
+  const y = (value) => top + (1 - value / high) * (height - top - bottom);
+  const floor = height - bottom;
+  const drawn = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`,
+    role: "img",
+    "aria-label": `${title} over the last 7 days: peak ${format(peak)}, latest ${format(last)}`,
+    focusable: "false",
+  },
+  svg("line", { class: "gridline", x1: left, x2: width - right, y1: y(peak), y2: y(peak) }),
+  svg("line", { class: "axis", x1: left, x2: width - right, y1: floor, y2: floor }),
+  // Steps without data (no views, or no new customers for CAC) leave gaps; a faint dashed line
+  // bridges them so isolated points still read as one series.
+  svg("path", {
+    class: "bridge",
+    d: values.map((value, index) => [index, value]).filter(([, value]) => isNumber(value))
+      .map(([index, value], n) => `${n ? "L" : "M"}${x(index).toFixed(1)},${y(value).toFixed(1)}`)
+      .join(" "),
+  }),
+  segments(values).map((run) => {
+    const line = run.map(([index, value], n) =>
+      `${n ? "L" : "M"}${x(index).toFixed(1)},${y(value).toFixed(1)}`).join(" ");
+    if (run.length === 1) {
+      const [[index, value]] = run;
+      return svg("circle", { class: "dot", cx: x(index), cy: y(value), r: 2.5 });
+    }
+    const first = x(run[0][0]).toFixed(1);
+    const end = x(run[run.length - 1][0]).toFixed(1);
+    return [
+      svg("path", { class: "area", d: `${line} L${end},${floor} L${first},${floor} Z` }),
+      svg("path", { class: "line", d: line }),
+    ];
+  }),
+  svg("circle", {
+    class: "dot last",
+    cx: x(values.lastIndexOf(last)),
+    cy: y(last),
+    r: 3.5,
+  }));
+  caption.append(el("span", { class: "chart-values" },
+    el("span", {}, "peak ", el("strong", {}, format(peak))),
+    el("span", {}, "latest ", el("strong", {}, format(last)))));
+  return el("figure", { class: `chart ${tone}` }, caption, drawn,
+    el("div", { class: "chart-axis", "aria-hidden": "true" },
+      el("span", {}, "7 days ago"), el("span", {}, "now")));
+}
+
+// ---- Campaigns ----
+
+function kpi(label, qualifier, value) {
+  return el("div", { class: "kpi" },
+    el("dt", {}, label, qualifier ? [" ", el("small", {}, qualifier)] : null),
+    el("dd", {}, value));
+}
+
+function campaignCard(campaign) {
+  const headingId = `campaign-${campaign.campaign_id}-name`;
+  const totals = campaign.totals;
+  const currency = campaign.currency;
+  return el("article", {
+    class: `campaign status-${campaign.status}`,
+    id: `campaign-${campaign.campaign_id}`,
+    "data-campaign-id": campaign.campaign_id,
+    "data-status": campaign.status,
+    "aria-labelledby": headingId,
+  },
+  el("div", { class: "campaign-main" },
+    el("header", { class: "campaign-head" },
+      el("h3", { id: headingId }, campaign.campaign_id),
+      badge(campaign.status)),
+    el("p", { class: "meta" },
+      `${count(campaign.creators)} ${plural(campaign.creators, "creator")} · `
+      + `${count(campaign.posts)} ${plural(campaign.posts, "post")} · `
+      + `${count(totals.views)} ${plural(totals.views, "view")} · data as of ${when(campaign.as_of)}`),
+    el("dl", { class: "kpis" },
+      kpi("ER", "by views", percent(totals.engagement_rate_by_views)),
+      kpi("CAC", currency || "", money(totals.cac, currency)),
+      kpi("ROAS", "", ratio(totals.roas)),
+      kpi("Spend", "lifetime", money(totals.spend, currency))),
+    el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign))),
+  el("div", { class: "charts" },
+    chart("ER by views", campaign.trend, "engagement_rate_by_views", percent, "tone-er"),
+    chart(`CAC${currency ? ` (${currency})` : ""}`, campaign.trend, "cac",
+      (value) => money(value, currency), "tone-cac")));
+}
+
+const counts = document.getElementById("counts");
+const campaignsNode = document.getElementById("campaigns");
+const campaignsNotice = document.getElementById("campaigns-notice");
+const updated = document.getElementById("updated");
+
+function renderCounts(byStatus, total) {
+  counts.replaceChildren(
+    el("li", { class: "count total" }, el("strong", {}, count(total)), ` ${plural(total, "campaign")}`),
+    ...STATUS_ORDER.map((status) =>
+      el("li", { class: `count status-${status}`, "data-status": status },
+        el("strong", {}, count(byStatus[status] || 0)), " ", STATUS_LABEL[status])));
+}
+
+async function statusTotals() {
+  const totals = await Promise.all(STATUS_ORDER.map(async (status) => {
+    const response = await fetch(`/v1/campaigns?status=${status}&limit=1`, { cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return [status, (await response.json()).total];
+  }));
+  return Object.fromEntries(totals);
+}
+
+function renderCampaigns(page, byStatus) {
+  const items = [...page.items].sort((a, b) => statusRank(a.status) - statusRank(b.status));
+  renderCounts(byStatus, page.total);
+  if (!items.length) {
+    campaignsNode.replaceChildren();
+    campaignsNotice.textContent = "Waiting for data: no campaigns yet. A campaign appears here "
+      + "a few seconds after its first events reach ingest.";
+    campaignsNotice.dataset.kind = "empty";
+    return;
+  }
+  campaignsNotice.textContent = page.total > items.length
+    ? `Showing the ${count(items.length)} worst of ${count(page.total)} campaigns.`
+    : "";
+  campaignsNotice.dataset.kind = "info";
+  campaignsNode.replaceChildren(...items.map(campaignCard));
+}
+
+let lastCampaigns = null;
+
+async function refreshCampaigns() {
+  try {
+    const response = await fetch(`/v1/campaigns?limit=${PAGE_LIMIT}`, { cache: "no-store" });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const text = await response.text();
+    if (text !== lastCampaigns) {
+      const page = JSON.parse(text);
+      let byStatus = {};
+      if (page.total > page.items.length) {
+        byStatus = await statusTotals();
+      } else {
+        for (const campaign of page.items) byStatus[campaign.status] = (byStatus[campaign.status] || 0) + 1;
+      }
+      renderCampaigns(page, byStatus);
+      lastCampaigns = text;
+    }
+    updated.textContent = `Updated ${clock(new Date())} · refreshes every ${REFRESH_MS / 1000} s`;
+    updated.dataset.state = "ok";
+  } catch (error) {
+    updated.textContent = `Cannot reach the API (${error.message}); retrying every ${REFRESH_MS / 1000} s`;
+    updated.dataset.state = "error";
+  } finally {
+    setTimeout(refreshCampaigns, REFRESH_MS);
+  }
+}
+
+// ---- Alerts ----
+
+const alertsNode = document.getElementById("alerts");
+const connection = document.getElementById("alerts-connection");
+const alerts = new Map();
+let reconnectAttempts = 0;
+let alertsAvailable = true;
+
+function setConnection(state, text) {
+  connection.dataset.state = state;
+  connection.textContent = text;
+}
+
+function alertItem(alert) {
+  return el("li", {
+    class: `alert severity-${alert.severity}`,
+    "data-alert-id": alert.alert_id,
+  },
+  el("div", { class: "alert-head" },
+    el("span", { class: "severity" }, alert.severity),
+    el("a", { class: "alert-campaign", href: `#${encodeURIComponent(`campaign-${alert.campaign_id}`)}` },
+      alert.campaign_id),
+),
+  el("p", { class: "alert-summary" }, alert.summary),
+  el("p", { class: "alert-time" }, "since ", el("time", { datetime: alert.opened_at }, when(alert.opened_at))));
+}
+
+function renderAlerts() {
+  const open = [...alerts.values()].sort((a, b) =>
+    SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity)
+    || b.updated_at.localeCompare(a.updated_at));
+  if (!open.length) {
+    alertsNode.replaceChildren(el("li", { class: "no-alerts" },
+      alertsAvailable ? "No alerts firing." : "Alerts unavailable."));
+    return;
+  }
+  alertsNode.replaceChildren(...open.map(alertItem));
+}
+
+function upsertAlert(alert) {
+  const held = alerts.get(alert.alert_id);
+  if (held && held.revision > alert.revision) return;
+  if (alert.state === "firing") {
+    alerts.set(alert.alert_id, alert);
+  } else {
+    alerts.delete(alert.alert_id);
+  }
+  renderAlerts();
+}
+
+async function loadAlerts() {
+  let response;
+  try {
+    response = await fetch(`/v1/alerts?state=firing&limit=${PAGE_LIMIT}`, { cache: "no-store" });
+  } catch (error) {
+    setConnection("reconnecting", `Alerts: cannot reach the API (${error.message}); retrying…`);
+    return;
+  }
+  alertsAvailable = response.status !== 404;
+  if (!alertsAvailable) {
+    alerts.clear();
+    setConnection("unavailable", "Alerts unavailable on this server; checking again shortly.");
+    renderAlerts();
+    return;
+  }
+  if (!response.ok) {
+    setConnection("reconnecting", `Alerts: HTTP ${response.status}; retrying…`);
+    return;
+  }
+  const fetched = new Map((await response.json()).items.map((alert) => [alert.alert_id, alert]));
+  for (const [id, alert] of fetched) {
+    const held = alerts.get(id);
+    if (held && held.revision > alert.revision) fetched.set(id, held);
+  }
+  alerts.clear();
+  for (const [id, alert] of fetched) alerts.set(id, alert);
+  renderAlerts();
+}
+
+function scheduleReconnect() {
+  const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** reconnectAttempts);
+  reconnectAttempts += 1;
+  if (alertsAvailable) {
+    setConnection("reconnecting", `Live stream lost; reconnecting in ${Math.round(delay / 1000)} s…`);
+  }
+  setTimeout(async () => {
+    await loadAlerts();
+    connectAlerts();
+  }, delay);
+}
+
+function connectAlerts() {
+  const source = new EventSource("/v1/alerts/stream");
+  source.addEventListener("open", () => {
+    reconnectAttempts = 0;
+    setConnection("live", "Live: alerts update as they happen.");
+    // Whatever changed while disconnected arrives with the list, not the stream.
+    loadAlerts();
+  });
+  source.addEventListener("alert", (event) => upsertAlert(JSON.parse(event.data)));
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) {
+      source.close();
+      scheduleReconnect();
+    } else {
+      setConnection("reconnecting", "Live stream interrupted; reconnecting…");
+    }
+  });
+}
+
+renderCounts({}, 0);
+renderAlerts();
+refreshCampaigns();
+loadAlerts().then(connectAlerts);

@@ -1,0 +1,252 @@
+"""`pulse eval`: detection quality on the simulator's labelled campaigns.
+
+The simulator's events are replayed in delivery order (late, out of order, duplicated) through the
+same domain code the monitor runs — event validation, idempotent state, the detector — and the
+status is assessed every simulated hour, as the monitor would between events. Scored per seed:
+
+- a decaying campaign is *caught* when its status first becomes ``decaying`` at or after its
+  labelled onset; the delay is the event time from onset to that moment;
+- an alert episode opens when the status becomes ``decaying`` and closes once it has been clear
+  for six hours of event time (the alert policy's auto-resolve); every episode opened before onset,
+  or in a healthy campaign, is a false alert;
+- precision = caught / (caught + false alerts); recall = caught / decaying campaigns; false alerts
+  are also reported per week of healthy campaign time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tqdm import tqdm
+
+from services.domain.detection import detect
+from services.domain.events import parse_event
+from services.domain.state import CampaignState, CreatorState, apply_event
+from services.domain.windows import DAY, HOUR
+from services.simulator.model import CampaignPlan, Simulation, generate_campaigns
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+ALLOWED_LATENESS = 72 * HOUR
+RETENTION = 7 * DAY + HOUR
+RESOLVE_AFTER = 6 * HOUR
+
+
+@dataclass
+class CampaignOutcome:
+    seed: int
+    campaign_id: str
+    scenario: str
+    creators: int
+    onset: float | None
+    caught_at: float | None = None
+    false_alerts: int = 0
+    healthy_seconds: float = 0.0
+    recovered: bool = False
+    statuses: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def delay_hours(self) -> float | None:
+        if self.onset is None or self.caught_at is None:
+            return None
+        return (self.caught_at - self.onset) / HOUR
+
+
+@dataclass
+class Scores:
+    seeds: list[int]
+    campaigns: int
+    decaying: int
+    caught: int
+    false_alerts: int
+    healthy_campaign_weeks: float
+    precision: float
+    recall: float
+    median_delay_hours: float | None
+    p90_delay_hours: float | None
+    false_alerts_per_healthy_campaign_week: float
+    by_scenario: dict[str, dict[str, float | int | None]]
+
+
+class _Replay:
+    def __init__(self, plans: Iterable[CampaignPlan], seed: int) -> None:
+        self.campaigns: dict[str, CampaignState] = {}
+        self.creators: dict[str, dict[str, CreatorState]] = {}
+        self.outcomes = {
+            p.campaign_id: CampaignOutcome(
+                seed=seed,
+                campaign_id=p.campaign_id,
+                scenario=p.scenario,
+                creators=len(p.creators),
+                onset=p.onset.timestamp() if p.onset else None,
+            )
+            for p in plans
+        }
+        self.previous: dict[str, str] = {}
+        # Open alert episodes, as the alert policy keeps them: opened on entering decaying, closed
+        # once the campaign has been clear for RESOLVE_AFTER of event time.
+        self.alerting: dict[str, float] = {}
+        self.clear_since: dict[str, float] = {}
+        self.last_seen: dict[str, float] = {}
+
+    def apply(self, raw: dict[str, object]) -> None:
+        event = parse_event(raw)
+        if isinstance(event, list):
+            raise ValueError(f"the simulator produced an invalid event: {event}")
+        campaign = self.campaigns.setdefault(event.campaign_id, CampaignState(event.campaign_id))
+        members = self.creators.setdefault(event.campaign_id, {})
+        creator = members.setdefault(
+            event.creator_id, CreatorState(event.campaign_id, event.creator_id)
+        )
+        apply_event(campaign, creator, event, ALLOWED_LATENESS, RETENTION)
+
+    def assess(self) -> None:
+        for campaign_id, campaign in self.campaigns.items():
+            watermark = campaign.watermark
+            if watermark is None:
+                continue
+            outcome = self.outcomes[campaign_id]
+            status = detect(list(self.creators[campaign_id].values()), watermark).status
+            before = self.previous.get(campaign_id)
+            self.previous[campaign_id] = status
+            last = self.last_seen.get(campaign_id, watermark)
+            self.last_seen[campaign_id] = watermark
+            pre_onset = outcome.onset is None or watermark < outcome.onset
+            if pre_onset:
+                outcome.healthy_seconds += watermark - last
+            if status != before:
+                outcome.statuses.append((watermark, status))
+            if status == "decaying" and campaign_id not in self.alerting:
+                self.alerting[campaign_id] = watermark
+                if pre_onset:
+                    outcome.false_alerts += 1
+                elif outcome.caught_at is None:
+                    outcome.caught_at = watermark
+            if status == "decaying":
+                self.clear_since.pop(campaign_id, None)
+            elif status in ("healthy", "insufficient_data") and campaign_id in self.alerting:
+                cleared = self.clear_since.setdefault(campaign_id, watermark)
+                if watermark - cleared >= RESOLVE_AFTER:
+                    del self.alerting[campaign_id]
+                    del self.clear_since[campaign_id]
+                    outcome.recovered = True
+
+
+def replay_seed(
+    seed: int, campaigns: int, history_days: float, horizon_days: float
+) -> list[CampaignOutcome]:
+    plans = generate_campaigns(seed, campaigns, START, timedelta(days=history_days))
+    simulation = Simulation(plans, START)
+    replay = _Replay(plans, seed)
+    clock = START
+    end = START + timedelta(days=horizon_days)
+    while clock < end:
+        clock += timedelta(hours=1)
+        for delivery in simulation.advance(clock):
+            replay.apply(delivery.event)
+        replay.assess()
+    return list(replay.outcomes.values())
+
+
+def _percentile(values: list[float], q: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def score(outcomes: list[CampaignOutcome], seeds: list[int]) -> Scores:
+    decaying = [o for o in outcomes if o.onset is not None]
+    caught = [o for o in decaying if o.caught_at is not None]
+    false_alerts = sum(o.false_alerts for o in outcomes)
+    weeks = sum(o.healthy_seconds for o in outcomes) / (7 * DAY)
+    delays = sorted(d for o in caught if (d := o.delay_hours) is not None)
+    by_scenario: dict[str, dict[str, float | int | None]] = {}
+    for scenario in sorted({o.scenario for o in outcomes}):
+        mine = [o for o in outcomes if o.scenario == scenario]
+        mine_delays = [d for o in mine if (d := o.delay_hours) is not None]
+        by_scenario[scenario] = {
+            "campaigns": len(mine),
+            "caught": sum(1 for o in mine if o.caught_at is not None),
+            "false_alerts": sum(o.false_alerts for o in mine),
+            "median_delay_hours": statistics.median(mine_delays) if mine_delays else None,
+        }
+    return Scores(
+        seeds=seeds,
+        campaigns=len(outcomes),
+        decaying=len(decaying),
+        caught=len(caught),
+        false_alerts=false_alerts,
+        healthy_campaign_weeks=weeks,
+        precision=len(caught) / (len(caught) + false_alerts) if caught or false_alerts else 1.0,
+        recall=len(caught) / len(decaying) if decaying else 1.0,
+        median_delay_hours=statistics.median(delays) if delays else None,
+        p90_delay_hours=_percentile(delays, 90),
+        false_alerts_per_healthy_campaign_week=false_alerts / weeks if weeks else 0.0,
+        by_scenario=by_scenario,
+    )
+
+
+def _report(scores: Scores) -> str:
+    def hours(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f} h"
+
+    lines = [
+        f"seeds {scores.seeds}: {scores.campaigns} campaigns, {scores.decaying} decaying, "
+        f"{scores.healthy_campaign_weeks:.1f} healthy campaign-weeks",
+        f"precision {scores.precision:.3f}   recall {scores.recall:.3f}",
+        f"detection delay (event time) median {hours(scores.median_delay_hours)}, "
+        f"p90 {hours(scores.p90_delay_hours)}",
+        f"false alerts {scores.false_alerts} = "
+        f"{scores.false_alerts_per_healthy_campaign_week:.3f} per healthy campaign-week",
+        "",
+        f"{'scenario':<20}{'campaigns':>10}{'caught':>8}{'false':>7}{'median delay':>14}",
+    ]
+    for scenario, row in scores.by_scenario.items():
+        delay = row["median_delay_hours"]
+        lines.append(
+            f"{scenario:<20}{row['campaigns']:>10}{row['caught']:>8}{row['false_alerts']:>7}"
+            f"{hours(float(delay) if delay is not None else None):>14}"
+        )
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--campaigns", type=int, default=20, help="campaigns per seed")
+    parser.add_argument("--history-days", type=float, default=10)
+    parser.add_argument("--horizon-days", type=float, default=16)
+    parser.add_argument("--output", default=".eval/latest.json")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="seeds replayed in parallel"
+    )
+
+
+def _replay(job: tuple[int, int, float, float]) -> list[CampaignOutcome]:
+    return replay_seed(*job)
+
+
+def main_from_args(args: argparse.Namespace) -> int:
+    jobs = [(seed, args.campaigns, args.history_days, args.horizon_days) for seed in args.seeds]
+    outcomes: list[CampaignOutcome] = []
+    with ProcessPoolExecutor(max_workers=max(1, min(args.workers, len(jobs)))) as pool:
+        for found in tqdm(pool.map(_replay, jobs), total=len(jobs), desc="seeds", unit="seed"):
+            outcomes += found
+    scores = score(outcomes, args.seeds)
+    print(_report(scores))
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(
+        json.dumps({"scores": asdict(scores), "campaigns": [asdict(o) for o in outcomes]}, indent=2)
+        + "\n"
+    )
+    print(f"\nwritten to {output}")
+    return 0

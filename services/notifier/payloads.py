@@ -1,0 +1,91 @@
+"""What a webhook receives: the request body for each format, and its signature.
+
+The signature is ``sha256=`` and the hex HMAC-SHA256 of the raw body under the webhook's secret,
+in ``X-Pulse-Signature``; receivers recompute it over the bytes they got before parsing them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Any
+
+import orjson
+
+from services.domain.alerts import Alert
+from services.storage.webhooks import WebhookFormat
+
+SIGNATURE_HEADER = "X-Pulse-Signature"
+EVENT_ID_HEADER = "X-Pulse-Event-Id"
+TIMESTAMP_HEADER = "X-Pulse-Timestamp"
+TOP_CONTRIBUTORS = 3
+
+_STATE_TITLES = {
+    "firing": ":rotating_light: Firing",
+    "acknowledged": ":eyes: Acknowledged",
+    "resolved": ":white_check_mark: Resolved",
+}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def render(format: WebhookFormat, alert: Alert) -> bytes:
+    return slack_body(alert) if format == "slack" else generic_body(alert)
+
+
+def generic_body(alert: Alert) -> bytes:
+    """The alert as JSON, plus ``event``: ``alert.firing``, ``alert.acknowledged`` or
+    ``alert.resolved``."""
+    return orjson.dumps({**alert.model_dump(mode="json"), "event": f"alert.{alert.state}"})
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn reads &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def slack_body(alert: Alert) -> bytes:
+    """A Slack incoming-webhook message: ``text`` for notifications, ``blocks`` for the layout."""
+    title = _STATE_TITLES[alert.state]
+    campaign = _escape(alert.campaign_id)
+    summary = _escape(alert.summary)
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": _mrkdwn(f"*{title}* · campaign `{campaign}`\n{summary}")},
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn(f"*Campaign*\n{campaign}"),
+                _mrkdwn(f"*State*\n{alert.state}"),
+                _mrkdwn(f"*Severity*\n{alert.severity}"),
+                _mrkdwn(f"*Status*\n{alert.status}"),
+            ],
+        },
+    ]
+    top = sorted(alert.contributors, key=lambda c: c.share, reverse=True)[:TOP_CONTRIBUTORS]
+    if top:
+        lines = [
+            f"• `{_escape(c.creator_id)}`: {c.share:.0%} of the change in {_escape(c.metric)}"
+            for c in top
+        ]
+        blocks.append(
+            {"type": "section", "text": _mrkdwn("*Top contributors*\n" + "\n".join(lines))}
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                _mrkdwn(
+                    f"alert `{_escape(alert.alert_id)}` · cause {_escape(alert.cause)} · "
+                    f"revision {alert.revision}"
+                )
+            ],
+        }
+    )
+    text = f"[{alert.state.upper()}] {campaign}: {summary}"
+    return orjson.dumps({"text": text, "blocks": blocks})
