@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)
@@ -35,11 +35,21 @@ class Counters:
         self.revenue_micros += other.revenue_micros
 
     def to_list(self) -> list[int]:
-        return list(astuple(self))
+        return [
+            self.views,
+            self.likes,
+            self.comments,
+            self.shares,
+            self.saves,
+            self.clicks,
+            self.spend_micros,
+            self.conversions,
+            self.new_customers,
+            self.revenue_micros,
+        ]
 
     @classmethod
     def from_list(cls, values: list[int]) -> Counters:
         return cls(*values)
 
 
-COUNTER_FIELDS = tuple(f.name for f in fields(Counters))

@@ -33,6 +33,7 @@ from services.cli import build_parser
 from services.ingest.app import create_app as create_ingest_app
 from services.ingest.settings import IngestSettings
 from services.monitor.settings import MonitorSettings
+from services.notifier.settings import NotifierSettings
 from services.settings import SharedSettings
 from services.storage.db import normalise_url
 
@@ -52,12 +53,14 @@ SETTINGS_BY_COMMAND: dict[str, type[SharedSettings]] = {
     "backfill": IngestSettings,
     "monitor": MonitorSettings,
     "api": ApiSettings,
+    "notify": NotifierSettings,
 }
 # The long-running services: the settings fields holding the address each one listens on.
 LISTEN_FIELDS = {
     "ingest": ("host", "port"),
     "api": ("host", "port"),
     "monitor": ("metrics_host", "metrics_port"),
+    "notify": ("metrics_host", "metrics_port"),
 }
 ALL_INTERFACES = "0.0.0.0"
 # Enough settings to build the apps without touching a broker or a database file.
