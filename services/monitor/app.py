@@ -143,6 +143,10 @@ def create_app(settings: MonitorSettings) -> faust.App:
                 found[campaign_id] = targets_of(config)
         return found
 
+    @app.timer(interval=telemetry.LAG_SAMPLE_INTERVAL_SECONDS, on_leader=False)
+    async def sample_consumer_lag() -> None:
+        await telemetry.sample_consumer_lag(app, settings.events_topic)
+
     # Under load, snapshot rounds pause for twice as long as the last one took, so building views
     # never takes more than a third of the worker from processing events.
     resume_at = 0.0
@@ -156,7 +160,8 @@ def create_app(settings: MonitorSettings) -> faust.App:
         dirty.clear()
         started = time.perf_counter()
         now = datetime.now(UTC)
-        campaigns, creators = build_views(processor, campaign_ids, now, targets(campaign_ids))
+        found = targets(campaign_ids)
+        campaigns, creators = build_views(processor, campaign_ids, now, found)
         try:
             await asyncio.to_thread(repository.save, campaigns, creators)
             changed = await asyncio.to_thread(alert_keeper.evaluate, campaigns, now)
@@ -173,6 +178,10 @@ def create_app(settings: MonitorSettings) -> faust.App:
         took = time.perf_counter() - started
         resume_at = time.monotonic() + 2 * took
         telemetry.record_snapshot(campaigns, took)
+        telemetry.record_targets(
+            {cid: found[cid].target_cac if cid in found else None for cid in campaign_ids}
+        )
+        telemetry.record_alerts(changed)
 
     return app
 
