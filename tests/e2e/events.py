@@ -127,3 +127,52 @@ def messy_campaign(
     messy = events + duplicates
     rng.shuffle(messy)
     return messy, expected
+
+
+def steady_campaign(
+    campaign_id: str,
+    creators: int,
+    hours: int,
+    views_per_hour: int,
+    rate: float,
+    drop_after: int | None = None,
+    rate_after: float = 0.0,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Hourly cumulative snapshots of one post per creator, ending now, in event-time order.
+
+    Engagement per view is ``rate`` (times a random ±``noise``), and ``rate_after`` from hour
+    ``drop_after`` on: a sudden drop when given, a healthy noisy campaign when not.
+    """
+    rng = random.Random(seed)
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=hours)
+    totals = [dict.fromkeys(COUNTS, 0) for _ in range(creators)]
+    events: list[dict[str, Any]] = []
+    for hour in range(1, hours + 1):
+        current = rate_after if drop_after is not None and hour >= drop_after else rate
+        for c, counts in enumerate(totals):
+            views = round(views_per_hour * rng.uniform(1 - noise, 1 + noise))
+            engaged = views * current * rng.uniform(1 - noise, 1 + noise)
+            counts["views"] += views
+            counts["likes"] += round(engaged * 0.8)
+            counts["comments"] += round(engaged * 0.1)
+            counts["shares"] += round(engaged * 0.05)
+            counts["saves"] += round(engaged * 0.05)
+            counts["clicks"] += round(views * 0.01)
+            events.append(
+                {
+                    "type": "post_metrics",
+                    "event_id": f"{campaign_id}-{c}-{hour}",
+                    "campaign_id": campaign_id,
+                    "creator_id": f"creator-{c}",
+                    "platform": "tiktok",
+                    "post_id": f"{campaign_id}-post-{c}",
+                    "observed_at": iso(start + timedelta(hours=hour)),
+                    "posted_at": iso(start),
+                    "followers": 30_000,
+                    **counts,
+                }
+            )
+    return events

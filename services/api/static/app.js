@@ -33,7 +33,7 @@ const MINUS = "\u2212";
 // ---- DOM helpers ----
 
 function append(node, children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== null && child !== undefined && child !== false) node.append(child);
   }
   return node;
@@ -73,15 +73,18 @@ function percent(value) {
 
 function money(value, currency) {
   if (!isNumber(value)) return "—";
+  // Cents matter on a CAC of 12.40, not on a spend of 31,500.
+  const digits = Math.abs(value) >= 1000 ? 0 : 2;
+  const plain = { minimumFractionDigits: digits, maximumFractionDigits: digits };
   if (currency) {
     try {
-      return new Intl.NumberFormat("en-US", { style: "currency", currency }).format(value);
+      return new Intl.NumberFormat("en-US", { style: "currency", currency, ...plain }).format(value);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
-      return `${value.toFixed(2)} ${currency}`;
+      return `${new Intl.NumberFormat("en-US", plain).format(value)} ${currency}`;
     }
   }
-  return value.toFixed(2);
+  return new Intl.NumberFormat("en-US", plain).format(value);
 }
 
 function ratio(value) {
@@ -183,6 +186,20 @@ function contributorsBlock(campaign) {
 
 // ---- Charts: inline SVG lines over the seven-day trend ----
 
+const ROLLING_STEPS = 4; // four six-hour trend steps: a day
+
+// CAC per six-hour step is mostly empty or zero (fees and sales land in different steps), so the
+// chart shows spend over new customers in the day up to each step, from the first full day on.
+function rollingCac(trend) {
+  return trend.map((_, index) => {
+    if (index < ROLLING_STEPS - 1) return null;
+    const day = trend.slice(index - ROLLING_STEPS + 1, index + 1);
+    const customers = day.reduce((sum, step) => sum + step.new_customers, 0);
+    const spend = day.reduce((sum, step) => sum + step.spend, 0);
+    return customers ? spend / customers : null;
+  });
+}
+
 const CHART = { width: 400, height: 86, left: 4, right: 4, top: 10, bottom: 6 };
 
 function segments(values) {
@@ -200,8 +217,7 @@ function segments(values) {
   return runs;
 }
 
-function chart(title, trend, key, format, tone) {
-  const values = trend.map((point) => point[key]);
+function chart(title, values, format, tone) {
   const known = values.filter(isNumber);
   const caption = el("figcaption", {}, el("span", { class: "chart-title" }, title));
   if (!known.length) {
@@ -293,8 +309,9 @@ function campaignCard(campaign) {
       kpi("Spend", "lifetime", money(totals.spend, currency))),
     el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign))),
   el("div", { class: "charts" },
-    chart("ER by views", campaign.trend, "engagement_rate_by_views", percent, "tone-er"),
-    chart(`CAC${currency ? ` (${currency})` : ""}`, campaign.trend, "cac",
+    chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
+      percent, "tone-er"),
+    chart(`CAC${currency ? ` (${currency})` : ""} · rolling 24 h`, rollingCac(campaign.trend),
       (value) => money(value, currency), "tone-cac")));
 }
 
@@ -327,13 +344,11 @@ function renderCampaigns(page, byStatus) {
     campaignsNode.replaceChildren();
     campaignsNotice.textContent = "Waiting for data: no campaigns yet. A campaign appears here "
       + "a few seconds after its first events reach ingest.";
-    campaignsNotice.dataset.kind = "empty";
     return;
   }
   campaignsNotice.textContent = page.total > items.length
     ? `Showing the ${count(items.length)} worst of ${count(page.total)} campaigns.`
     : "";
-  campaignsNotice.dataset.kind = "info";
   campaignsNode.replaceChildren(...items.map(campaignCard));
 }
 
