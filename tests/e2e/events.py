@@ -143,13 +143,26 @@ def steady_campaign(
     """Hourly cumulative snapshots of one post per creator, ending now, in event-time order.
 
     Engagement per view is ``rate`` (times a random ±``noise``), and ``rate_after`` from hour
-    ``drop_after`` on: a sudden drop when given, a healthy noisy campaign when not.
+    ``drop_after`` on: a sudden drop when given, a healthy noisy campaign when not. Each creator
+    is paid a fee up front and brings a new customer every four hours, so CAC is known.
     """
     rng = random.Random(seed)
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     start = end - timedelta(hours=hours)
     totals = [dict.fromkeys(COUNTS, 0) for _ in range(creators)]
-    events: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = [
+        {
+            "type": "spend",
+            "event_id": f"{campaign_id}-{c}-fee",
+            "campaign_id": campaign_id,
+            "creator_id": f"creator-{c}",
+            "occurred_at": iso(start),
+            "amount": 500.0,
+            "currency": "USD",
+            "kind": "fee",
+        }
+        for c in range(creators)
+    ]
     for hour in range(1, hours + 1):
         current = rate_after if drop_after is not None and hour >= drop_after else rate
         for c, counts in enumerate(totals):
@@ -175,4 +188,19 @@ def steady_campaign(
                     **counts,
                 }
             )
+            if hour % 4 == c % 4:
+                events.append(
+                    {
+                        "type": "conversion",
+                        "event_id": f"{campaign_id}-{c}-order-{hour}",
+                        "campaign_id": campaign_id,
+                        "creator_id": f"creator-{c}",
+                        "occurred_at": iso(start + timedelta(hours=hour)),
+                        "revenue": 60.0,
+                        "currency": "USD",
+                        "new_customer": True,
+                        "kind": "purchase",
+                        "attribution": "link",
+                    }
+                )
     return events

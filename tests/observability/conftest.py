@@ -22,7 +22,7 @@ from kafka import KafkaProducer
 from services.runtime.broker import free_port
 from services.runtime.stack import Stack, StackConfig
 from services.simulator.runner import run_simulation
-from tests.e2e.events import messy_campaign
+from tests.e2e.events import messy_campaign, steady_campaign
 from tests.e2e.harness import eventually, stack_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,6 +138,32 @@ def send_bad_events(config: StackConfig) -> None:
     producer.close()
 
 
+def send_decaying_campaign(config: StackConfig) -> None:
+    """A campaign whose engagement halves in its last day, so the decaying panels have data
+    whatever the simulated campaigns happen to be doing when Prometheus is queried."""
+    events = steady_campaign(
+        "observed-drop",
+        creators=4,
+        hours=7 * 24,
+        views_per_hour=2_000,
+        rate=0.06,
+        drop_after=7 * 24 - 24,
+        rate_after=0.025,
+        noise=0.1,
+        seed=4,
+    )
+    with httpx.Client(base_url=config.ingest_url, timeout=30) as ingest:
+        for start in range(0, len(events), 500):
+            response = ingest.post("/v1/events", json=events[start : start + 500])
+            assert response.status_code == 202, response.text
+
+    def decaying() -> bool:
+        response = httpx.get(f"{config.api_url}/v1/campaigns/observed-drop", timeout=10)
+        return response.status_code == 200 and response.json()["status"] == "decaying"
+
+    eventually(decaying, timeout=90)
+
+
 def dead_letters_counted(config: StackConfig) -> float:
     text = httpx.get(config.monitor_metrics_url, timeout=10).text
     match = re.search(r"^pulse_monitor_dead_letters_total (\S+)$", text, flags=re.MULTILINE)
@@ -170,6 +196,7 @@ def observed_stack(
                 duration=SIMULATION_SECONDS,
             )
         )
+        send_decaying_campaign(config)
         send_bad_events(config)
         eventually(lambda: dead_letters_counted(config) >= 2, timeout=60)
         with httpx.Client(base_url=config.api_url, timeout=30) as api:

@@ -1,0 +1,260 @@
+"""The decay detector: no alarm on stationary noise, steps caught, hysteresis, reasons, cost."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.domain.counters import Counters
+from services.domain.detection import Assessment, CampaignTargets, Sensitivity, detect
+from services.domain.money import to_micros
+from services.domain.state import Bucket, CreatorState
+from services.domain.windows import HOUR
+
+T0 = 1_740_960_000  # 2025-03-03T00:00:00Z, a multiple of six hours
+WEEK = 7 * 24
+SEVERITY = {"insufficient_data": 0, "healthy": 1, "watch": 2, "decaying": 3}
+PROPERTIES = settings(max_examples=30, deadline=None, derandomize=True)
+
+
+def poisson(rng: random.Random, mean: float) -> int:
+    if mean <= 0:
+        return 0
+    if mean > 50:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    threshold, count, product = math.exp(-mean), 0, rng.random()
+    while product > threshold:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """Hourly buckets for ``creators`` creators; ``factor(creator, hour)`` scales the rates."""
+
+    creators: int = 10
+    views_per_hour: float = 5_000.0
+    engagement_rate: float = 0.05
+    customers_per_view: float = 0.0
+    spend_per_hour: float = 0.0
+    overdispersion: float = 0.0
+    hours: int = WEEK
+    seed: int = 0
+
+    def build(self, factor: Callable[[int, int], float] = lambda _c, _h: 1.0) -> list[CreatorState]:
+        rng = random.Random(self.seed)
+        states = []
+        for index in range(self.creators):
+            state = CreatorState("camp", f"creator-{index:02d}")
+            # Creators differ in size and engagement; each keeps its own rate.
+            size = self.views_per_hour * rng.uniform(0.3, 1.7)
+            own_rate = self.engagement_rate * rng.uniform(0.6, 1.4)
+            for hour in range(self.hours):
+                views = poisson(rng, size)
+                noise = (
+                    rng.gammavariate(1 / self.overdispersion**2, self.overdispersion**2)
+                    if (self.overdispersion)
+                    else 1.0
+                )
+                rate = own_rate * factor(index, hour) * noise
+                counters = Counters(
+                    views=views,
+                    likes=poisson(rng, views * rate),
+                    new_customers=poisson(
+                        rng, views * self.customers_per_view * factor(index, hour)
+                    ),
+                    spend_micros=to_micros(self.spend_per_hour),
+                )
+                counters.conversions = counters.new_customers
+                state.buckets[T0 + hour * int(HOUR)] = Bucket(counters)
+            states.append(state)
+        return states
+
+    @property
+    def watermark(self) -> float:
+        return T0 + (self.hours - 1) * HOUR + 1_800
+
+    def status_at(self, states: list[CreatorState], hour: int, **kwargs: object) -> Assessment:
+        return detect(states, T0 + hour * HOUR + 1_800, **kwargs)  # type: ignore[arg-type]
+
+
+def after(onset: int, drop: float) -> Callable[[int, int], float]:
+    return lambda _creator, hour: 1.0 - drop if hour >= onset else 1.0
+
+
+def prefix(states: list[CreatorState], hours: int) -> list[CreatorState]:
+    """The same creators as they were ``hours`` into the history (later buckets not yet there)."""
+    cut = T0 + hours * int(HOUR)
+    return [
+        CreatorState(
+            s.campaign_id,
+            s.creator_id,
+            buckets={start: b for start, b in s.buckets.items() if start < cut},
+        )
+        for s in states
+    ]
+
+
+@PROPERTIES
+@given(
+    creators=st.integers(1, 25),
+    views=st.floats(2.0, 6.5).map(lambda e: 10**e),
+    rate=st.floats(0.005, 0.15),
+    overdispersion=st.sampled_from([0.0, 0.05, 0.2, 0.5]),
+    seed=st.integers(0, 10**6),
+)
+def test_stationary_noise_of_any_scale_never_decays(
+    creators: int, views: float, rate: float, overdispersion: float, seed: int
+) -> None:
+    campaign = Campaign(creators, views, rate, overdispersion=overdispersion, seed=seed)
+    states = campaign.build()
+    for hour in range(WEEK - 48, WEEK, 6):
+        assert campaign.status_at(prefix(states, hour + 1), hour).status != "decaying"
+
+
+@PROPERTIES
+@given(
+    creators=st.integers(3, 25),
+    views=st.floats(3.5, 5.5).map(lambda e: 10**e),
+    rate=st.floats(0.02, 0.08),
+    drop=st.floats(0.5, 0.8),
+    seed=st.integers(0, 10**6),
+)
+def test_a_step_drop_of_half_is_caught_within_a_day(
+    creators: int, views: float, rate: float, drop: float, seed: int
+) -> None:
+    campaign = Campaign(creators, views, rate, seed=seed)
+    onset = WEEK - 30
+    states = campaign.build(after(onset, drop))
+    assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
+    caught = [
+        hour
+        for hour in range(onset, onset + 25)
+        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
+    ]
+    assert caught and caught[0] - onset <= 24
+
+
+def test_no_events_or_no_creators_is_insufficient_data() -> None:
+    assert detect([], T0).status == "insufficient_data"
+    assert detect(Campaign().build(), None).status == "insufficient_data"
+
+
+def test_too_few_views_is_insufficient_data() -> None:
+    campaign = Campaign(creators=2, views_per_hour=5)
+    assert detect(campaign.build(), campaign.watermark).status == "insufficient_data"
+
+
+def test_without_a_baseline_it_is_insufficient_data() -> None:
+    campaign = Campaign(hours=30)
+    assert detect(campaign.build(), campaign.watermark).status == "insufficient_data"
+
+
+def test_a_half_drop_is_decaying_with_its_reason_and_contributors() -> None:
+    campaign = Campaign(creators=3, views_per_hour=20_000, seed=1)
+    onset = WEEK - 24
+    drops = {0: 0.6, 1: 0.2, 2: 0.0}
+    states = campaign.build(lambda c, h: 1.0 - drops[c] if h >= onset else 1.0)
+    found = detect(states, campaign.watermark)
+    assert found.status == "decaying"
+    (reason,) = found.reasons
+    assert (reason.kind, reason.metric, reason.window) == (
+        "engagement_rate_drop",
+        "engagement_rate_by_views",
+        "48h",
+    )
+    assert reason.relative_change is not None and -0.5 < reason.relative_change < -0.2
+    ranked = [c.creator_id for c in found.contributors]
+    assert ranked[:2] == ["creator-00", "creator-01"]
+    shares = [c.share for c in found.contributors]
+    assert shares == sorted(shares, reverse=True)
+    assert sum(shares) == pytest.approx(1.0)
+
+
+def test_rising_engagement_is_healthy() -> None:
+    campaign = Campaign(seed=2)
+    states = campaign.build(lambda _c, h: 1.5 if h >= WEEK - 24 else 1.0)
+    assert detect(states, campaign.watermark).status == "healthy"
+
+
+def test_a_single_bad_hour_does_not_decay() -> None:
+    campaign = Campaign(seed=3)
+    bad = WEEK - 5
+    states = campaign.build(lambda _c, h: 0.0 if h == bad else 1.0)
+    for hour in range(bad, WEEK):
+        assert campaign.status_at(prefix(states, hour + 1), hour).status != "decaying"
+
+
+def test_a_recovered_campaign_returns_to_healthy_within_the_test_window() -> None:
+    campaign = Campaign(hours=WEEK + 72, seed=4)
+    onset, recovery = WEEK - 48, WEEK
+    states = campaign.build(lambda _c, h: 0.5 if onset <= h < recovery else 1.0)
+    assert campaign.status_at(prefix(states, recovery), recovery - 1).status == "decaying"
+    later = recovery + 48 + 6
+    assert campaign.status_at(prefix(states, later + 1), later).status == "healthy"
+
+
+def test_a_conversion_drop_is_seen_once_the_data_has_settled() -> None:
+    campaign = Campaign(views_per_hour=20_000, customers_per_view=0.0005, spend_per_hour=10)
+    onset = WEEK - 24 - 36
+    states = campaign.build(lambda _c, h: 0.4 if h >= onset else 1.0)
+    found = detect(
+        [
+            CreatorState(s.campaign_id, s.creator_id, buckets=s.buckets)
+            for s in _only_conversions_drop(states, campaign)
+        ],
+        campaign.watermark,
+    )
+    assert found.status == "decaying"
+    assert [r.kind for r in found.reasons] == ["conversion_rate_drop", "cac_rise"]
+
+
+def _only_conversions_drop(states: list[CreatorState], campaign: Campaign) -> list[CreatorState]:
+    """Restore the engagement the factor took away, so that only conversions fell."""
+    steady = campaign.build()
+    for state, same in zip(states, steady, strict=True):
+        for start, bucket in state.buckets.items():
+            reference = same.buckets[start].counters
+            bucket.counters.views, bucket.counters.likes = reference.views, reference.likes
+    return states
+
+
+@pytest.mark.parametrize(
+    ("target", "status"), [(10.0, "healthy"), (7.7, "watch"), (5.0, "decaying")]
+)
+def test_a_target_cac_breach(target: float, status: str) -> None:
+    # Ten creators, each spending 10 an hour and bringing about one new customer: CAC about 10.
+    campaign = Campaign(views_per_hour=10_000, customers_per_view=0.0001, spend_per_hour=10)
+    found = detect(campaign.build(), campaign.watermark, CampaignTargets(target_cac=target))
+    assert found.status == status
+    assert [r.kind for r in found.reasons] == ([] if status == "healthy" else ["cac_above_target"])
+
+
+@PROPERTIES
+@given(drop=st.floats(0.0, 0.5), seed=st.integers(0, 10**6))
+def test_higher_sensitivity_flags_at_least_what_lower_does(drop: float, seed: int) -> None:
+    campaign = Campaign(creators=5, views_per_hour=3_000, seed=seed)
+    states = campaign.build(after(WEEK - 18, drop))
+    levels: list[Sensitivity] = ["low", "normal", "high"]
+    found = [
+        SEVERITY[detect(states, campaign.watermark, CampaignTargets(sensitivity=s)).status]
+        for s in levels
+    ]
+    assert found == sorted(found)
+
+
+def test_an_assessment_is_cheap() -> None:
+    campaign = Campaign(creators=25)
+    states = campaign.build()
+    started = time.perf_counter()
+    for _ in range(50):
+        detect(states, campaign.watermark)
+    assert (time.perf_counter() - started) / 50 < 0.01
