@@ -51,5 +51,3 @@ class Counters:
     @classmethod
     def from_list(cls, values: list[int]) -> Counters:
         return cls(*values)
-
-

@@ -57,12 +57,17 @@ _SENSITIVITY_SCALE: dict[Sensitivity, float] = {"low": 1.5, "normal": 1.0, "high
 MAX_RESIDUAL = 3.0
 PRIOR_COUNT = 10.0
 RELATIVE_NOISE_FLOOR = 0.1
+# How far a creator's rate over a test segment may sit from its baseline without any change: one
+# post engages better than another by about this much, and a segment is a post or two.
+CREATOR_SPREAD = 0.1
 # Relative spread of creators' rates around the campaign's pooled rate: the uncertainty of a rate
 # that is still mostly prior.
 RATE_SPREAD = 0.3
 # Median of a chi-square variable with one degree of freedom: turns a median of squared
 # standardised residuals into a variance.
 CHI2_1_MEDIAN = 0.4549
+# The standard normal's 20th percentile.
+Z_20 = -0.8416
 _SEVERITY: dict[StatusName, int] = {"insufficient_data": 0, "healthy": 1, "watch": 2, "decaying": 3}
 
 
@@ -75,11 +80,13 @@ class DetectorSettings:
     min_baseline_blocks: int = 6
     engagement_shift: float = 0.85
     conversion_shift: float = 0.7
-    threshold: float = 9.0
-    watch_threshold: float = 4.5
+    threshold: float = 5.0
+    watch_threshold: float = 2.5
     min_engagement_drop: float = 0.1
     min_conversion_drop: float = 0.25
     min_expected_events: float = 20.0
+    # One block, however bad, is at most "watch": decaying needs the change to persist.
+    min_evidence_blocks: int = 2
     min_baseline_conversions: int = 30
     conversion_settle_blocks: int = 4
     cac_rise: float = 0.25
@@ -141,6 +148,7 @@ class _Test:
     expected: float
     baseline_rate: float
     shortfall_by_creator: list[float]
+    blocks: int = 0
 
     @property
     def relative_change(self) -> float:
@@ -178,35 +186,42 @@ def _baseline(views: list[list[int]], counts: list[list[int]], span: range) -> _
     return _Baseline(rates, weights, pooled)
 
 
-def _block_moments(
-    views: list[list[int]], counts: list[list[int]], base: _Baseline, block: int
-) -> tuple[float, float, float, float]:
-    """Observed and expected counts of the creators under test, and the two variance parts."""
-    observed = expected = squares = prior_squares = 0.0
-    for rate, weight, v, c in zip(base.rates, base.prior_weights, views, counts, strict=True):
-        if rate <= 0.0:
-            continue
-        e = rate * v[block]
-        observed += c[block]
-        expected += e
-        squares += e * e
-        prior_squares += weight * e * e
-    return observed, expected, squares, prior_squares
+def _expected(views: list[list[int]], base: _Baseline, block: int) -> list[float]:
+    return [rate * v[block] for rate, v in zip(base.rates, views, strict=True)]
 
 
-def _relative_noise(moments: list[tuple[float, float, float, float]]) -> float:
-    """Robust estimate of the per-creator multiplicative noise ``c^2`` on the baseline blocks.
+def _observed(counts: list[list[int]], base: _Baseline, block: int) -> float:
+    return float(sum(c[block] for rate, c in zip(base.rates, counts, strict=True) if rate > 0))
 
-    Under the model, ``(O - E)^2 - E`` has mean ``c^2 Q``; the median of its ratio to ``Q``,
-    divided by the median of a chi-square(1) variable, is insensitive to a few outlying blocks.
+
+def _relative_noise(
+    views: list[list[int]], counts: list[list[int]], base: _Baseline, span: range
+) -> float:
+    """Robust estimate of the multiplicative noise ``c^2`` of a creator's rate, on baseline blocks.
+
+    Under the model ``(O - E)^2 - E`` has mean ``c^2 Q`` with ``Q = sum_i e_i^2``; the median of
+    its ratio to ``Q``, divided by the median of a chi-square(1) variable, is insensitive to a few
+    outlying blocks.
     """
-    ratios = [
-        ((o - e) ** 2 - e) / q for o, e, q, _ in moments if e > 0 and q > 0
-    ]
+    ratios = []
+    for b in span:
+        expected = _expected(views, base, b)
+        e = sum(expected)
+        q = sum(x * x for x in expected)
+        if e > 0 and q > 0:
+            ratios.append(((_observed(counts, base, b) - e) ** 2 - e) / q)
     floor = RELATIVE_NOISE_FLOOR**2
     if len(ratios) < 4:
         return floor
-    return max(floor, median(ratios) / CHI2_1_MEDIAN)
+    # The upper 80% confidence bound rather than the point estimate: a variance estimated from
+    # a few dozen blocks is easily too small, and too small a variance is a false alarm.
+    return max(floor, median(ratios) / CHI2_1_MEDIAN * _upper_bound_factor(len(ratios)))
+
+
+def _upper_bound_factor(n: int) -> float:
+    """n / chi-square(n) 20th percentile (Wilson-Hilferty): the 80% upper bound on a variance."""
+    quantile = n * (1 - 2 / (9 * n) + Z_20 * math.sqrt(2 / (9 * n))) ** 3
+    return n / quantile
 
 
 def _cusum_drop(
@@ -215,35 +230,64 @@ def _cusum_drop(
     baseline: range,
     test: range,
     shift: float,
-    cap: float,
 ) -> _Test:
+    """Page's CUSUM as the largest log-likelihood ratio of a segment ending now.
+
+    ``S_n = max(0, max_k LLR(k..n))`` is Page's statistic; it is computed over the segments in
+    the test window (which bounds its memory: the hysteresis) so that the variance of a segment
+    can include each creator's persistent deviation, ``(c^2 + tau^2 w_i) E_i^2``, rather than
+    assume independent blocks (a post better or worse than usual stays so for a day or two).
+    """
     base = _baseline(views, counts, baseline)
-    noise = _relative_noise([_block_moments(views, counts, base, b) for b in baseline])
-    prior_noise = RATE_SPREAD**2
-    statistic = 0.0
-    run_start = test.start
-    for b in test:
-        o, e, q, prior_q = _block_moments(views, counts, base, b)
+    noise = _relative_noise(views, counts, base, baseline)
+    creator_noise = [CREATOR_SPREAD**2 + RATE_SPREAD**2 * w for w in base.prior_weights]
+    creator_expected = [0.0] * len(base.rates)
+    observed = expected = deviation = block_variance = 0.0
+    best = _Test(0.0, 0.0, 0.0, base.pooled, [0.0] * len(base.rates))
+    best_start = test.stop
+    for b in reversed(test):
+        block_expected = _expected(views, base, b)
+        e = sum(block_expected)
         if e <= 0:
             continue
-        spread = math.sqrt(e + noise * q + prior_noise * prior_q)
-        z = max(-MAX_RESIDUAL, min(MAX_RESIDUAL, (o - e) / spread))
-        signal = (1.0 - shift) * e / spread
-        if statistic == 0.0:
-            run_start = b
-        statistic = min(cap, max(0.0, statistic - signal * z - signal * signal / 2))
-    # The effect is measured since the change began: the last time the statistic was zero.
-    run = range(run_start, test.stop) if statistic > 0 else test
+        o = _observed(counts, base, b)
+        own = e + noise * sum(x * x for x in block_expected)
+        # Winsorised at the block's whole spread: one block (a platform removing fake likes, a
+        # viral outlier) moves the statistic by a bounded amount.
+        spread = own + sum(k * x * x for k, x in zip(creator_noise, block_expected, strict=True))
+        # The band is centred between "no change" and the tested shift, so a change of the
+        # tested size is never clipped away.
+        limit = MAX_RESIDUAL * math.sqrt(spread) + (1.0 - shift) * e
+        deviation += max(-limit, min(limit, o - e))
+        observed += o
+        expected += e
+        block_variance += own
+        for i, x in enumerate(block_expected):
+            creator_expected[i] += x
+        variance = block_variance + sum(
+            k * x * x for k, x in zip(creator_noise, creator_expected, strict=True)
+        )
+        shift_size = (1.0 - shift) * expected
+        llr = (-shift_size * deviation - shift_size * shift_size / 2) / variance
+        if llr > best.statistic:
+            best = _Test(llr, observed, expected, base.pooled, [])
+            best_start = b
+    run = range(best_start, test.stop) if best.statistic > 0 else test
+    evidence = sum(1 for b in run if sum(_expected(views, base, b)) > 0)
+    if best.statistic <= 0:
+        for b in run:
+            best = _Test(
+                0.0,
+                best.observed + _observed(counts, base, b),
+                best.expected + sum(_expected(views, base, b)),
+                base.pooled,
+                [],
+            )
     shortfall = [
         sum(rate * v[b] - c[b] for b in run) if rate > 0 else 0.0
         for rate, v, c in zip(base.rates, views, counts, strict=True)
     ]
-    observed = expected = 0.0
-    for b in run:
-        o, e, _, _ = _block_moments(views, counts, base, b)
-        observed += o
-        expected += e
-    return _Test(statistic, observed, expected, base.pooled, shortfall)
+    return _Test(best.statistic, best.observed, best.expected, base.pooled, shortfall, evidence)
 
 
 def _status_of(
@@ -252,7 +296,11 @@ def _status_of(
     drop = -test.relative_change
     if test.expected < settings.min_expected_events:
         return "healthy"
-    if test.statistic >= settings.threshold * scale and drop >= min_drop * scale:
+    if (
+        test.statistic >= settings.threshold * scale
+        and drop >= min_drop * scale
+        and test.blocks >= settings.min_evidence_blocks
+    ):
         return "decaying"
     if test.statistic >= settings.watch_threshold * scale and drop >= min_drop * scale / 2:
         return "watch"
@@ -302,14 +350,13 @@ def detect(
     series = _series(creators, first_block, blocks, size)
     baseline = range(0, blocks - settings.test_blocks)
     test = range(blocks - settings.test_blocks, blocks)
-    cap = 2 * settings.threshold
 
     if not _enough_history(series, baseline, settings):
         return Assessment("insufficient_data")
 
     found: list[tuple[StatusName, Reason, list[Contributor]]] = []
     engagement = _cusum_drop(
-        series.views, series.engagements, baseline, test, settings.engagement_shift, cap
+        series.views, series.engagements, baseline, test, settings.engagement_shift
     )
     status = _status_of(engagement, settings.min_engagement_drop, settings, scale)
     if status != "healthy":
@@ -344,7 +391,6 @@ def detect(
             conversion_baseline,
             conversion_test,
             settings.conversion_shift,
-            cap,
         )
         status = _status_of(conversions, settings.min_conversion_drop, settings, scale)
         if status != "healthy":

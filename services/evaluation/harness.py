@@ -31,7 +31,7 @@ from services.domain.detection import detect
 from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
-from services.simulator.model import CampaignPlan, Simulation, generate_campaigns
+from services.simulator.model import CampaignPlan, EventPayload, Simulation, generate_campaigns
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 ALLOWED_LATENESS = 72 * HOUR
@@ -96,7 +96,7 @@ class _Replay:
         self.clear_since: dict[str, float] = {}
         self.last_seen: dict[str, float] = {}
 
-    def apply(self, raw: dict[str, object]) -> None:
+    def apply(self, raw: EventPayload) -> None:
         event = parse_event(raw)
         if isinstance(event, list):
             raise ValueError(f"the simulator produced an invalid event: {event}")

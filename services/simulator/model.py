@@ -25,20 +25,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, TypedDict, TypeVar
 
-Scenario = Literal["healthy", "engagement_fatigue", "sudden_drop", "cac_creep", "recovering"]
+Scenario = Literal[
+    "healthy", "micro_healthy", "engagement_fatigue", "sudden_drop", "cac_creep", "recovering"
+]
 Platform = Literal["instagram", "tiktok", "youtube"]
 T = TypeVar("T")
 EventPayload = dict[str, str | int | float | bool]
 
 SCENARIOS: tuple[Scenario, ...] = (
     "healthy",
+    "micro_healthy",
     "engagement_fatigue",
     "sudden_drop",
     "cac_creep",
     "recovering",
 )
-DECAYING_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[1:]
+HEALTHY_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[:2]
+DECAYING_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[2:]
 HEALTHY_SHARE = 0.6
+# One healthy campaign in four is a noisy micro-creator campaign: a few nano and micro creators,
+# few views, so every hour is sparse and a single post moves the campaign's rates.
+MICRO_EVERY = 4
+MICRO_TIERS = ("nano", "micro")
 
 DAY = timedelta(days=1)
 FACTOR_FLOOR = 0.3
@@ -242,8 +250,10 @@ def _pick(rng: random.Random, options: dict[T, float]) -> T:
     return rng.choices(list(options), weights=list(options.values()))[0]
 
 
-def _creator(rng: random.Random, creator_id: str, currency_rate: float) -> CreatorPlan:
-    tier = _pick(rng, {name: profile.weight for name, profile in TIERS.items()})
+def _creator(
+    rng: random.Random, creator_id: str, currency_rate: float, tiers: Sequence[str] = tuple(TIERS)
+) -> CreatorPlan:
+    tier = _pick(rng, {name: TIERS[name].weight for name in tiers})
     profile = TIERS[tier]
     platform = _pick(rng, {name: p.weight for name, p in PLATFORMS.items()})
     venue = PLATFORMS[platform]
@@ -272,7 +282,9 @@ def _creator(rng: random.Random, creator_id: str, currency_rate: float) -> Creat
 
 def _scenarios(rng: random.Random, count: int) -> list[Scenario]:
     healthy = round(HEALTHY_SHARE * count)
-    chosen: list[Scenario] = ["healthy"] * healthy
+    chosen: list[Scenario] = [
+        "micro_healthy" if i % MICRO_EVERY == MICRO_EVERY - 1 else "healthy" for i in range(healthy)
+    ]
     chosen += [DECAYING_SCENARIOS[i % len(DECAYING_SCENARIOS)] for i in range(count - healthy)]
     rng.shuffle(chosen)
     return chosen
@@ -297,11 +309,17 @@ def generate_campaigns(
         currency = _pick(crng, {code: share for code, (share, _) in CURRENCIES.items()})
         rate = CURRENCIES[currency][1]
         begin = _seconds(start) + timedelta(seconds=crng.randint(1, 6 * 3600))
-        creators = tuple(
-            _creator(crng, f"{campaign_id}-cr{j:02d}", rate) for j in range(crng.randint(3, 25))
-        )
+        if scenario == "micro_healthy":
+            creators = tuple(
+                _creator(crng, f"{campaign_id}-cr{j:02d}", rate, MICRO_TIERS)
+                for j in range(crng.randint(2, 8))
+            )
+        else:
+            creators = tuple(
+                _creator(crng, f"{campaign_id}-cr{j:02d}", rate) for j in range(crng.randint(3, 25))
+            )
         onset = turn = recovers_at = None
-        if scenario != "healthy":
+        if scenario not in HEALTHY_SCENARIOS:
             lead = max(2 * DAY, history * crng.uniform(0.4, 0.65))
             onset = _seconds(begin + lead)
         if scenario == "recovering" and onset is not None:
@@ -342,7 +360,7 @@ def ground_truth(campaigns: Sequence[CampaignPlan]) -> list[CampaignTruth]:
         CampaignTruth(
             campaign_id=c.campaign_id,
             scenario=c.scenario,
-            decays=c.scenario != "healthy",
+            decays=c.scenario not in HEALTHY_SCENARIOS,
             onset=rfc3339(c.onset) if c.onset else None,
             recovers_at=rfc3339(c.recovers_at) if c.recovers_at else None,
             creators=len(c.creators),
