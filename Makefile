@@ -7,7 +7,7 @@ SIMULATE ?= 1
 SYSTEM_PACKAGES := prometheus prometheus-alertmanager chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-packages run test lint bench clean
+.PHONY: install system-packages run test lint bench eval clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,5 +37,8 @@ test: lint system-packages
 bench: install
 	$(BIN)/pulse bench
 
+eval: install
+	$(BIN)/pulse eval
+
 clean:
-	rm -rf $(VENV) .bench .run
+	rm -rf $(VENV) .bench .run .eval .artifacts
