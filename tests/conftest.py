@@ -12,16 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from services.runtime.broker import EmbeddedBroker
-
-
-def docker_answers() -> bool:
-    try:
-        import docker
-
-        docker.from_env(timeout=2).ping()
-    except Exception:
-        return False
-    return True
+from tests.containers import docker_answers
 
 
 @pytest.fixture(scope="session")

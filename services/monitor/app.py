@@ -15,7 +15,7 @@ from typing import Any
 
 import faust
 import structlog
-from faust.types import EventT, StreamT
+from faust.types import EventT, StreamT, TableT
 from prometheus_client import start_http_server
 
 from services.domain.config import parse_config, targets_of
@@ -56,43 +56,30 @@ def create_app(settings: MonitorSettings) -> faust.App:
         table_cleanup_interval=3600.0,
         processing_guarantee=settings.processing_guarantee,
     )
-    events = app.topic(
-        settings.events_topic,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.partitions,
-    )
-    dead_letters = app.topic(
-        settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
-    )
-    # str keys are JSON-encoded and bytes values stored raw, in the changelog as in memory.
-    campaign_table = app.Table(
-        "campaigns", key_type=str, value_type=bytes, partitions=settings.partitions
-    )
-    creator_table = app.Table(
-        "creators", key_type=str, value_type=bytes, partitions=settings.partitions
-    )
+
+    def raw_topic(name: str) -> faust.TopicT:
+        return app.topic(
+            name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        )
+
+    def state_table(name: str) -> TableT[str, bytes]:
+        # str keys are JSON-encoded and bytes values stored raw, in the changelog as in memory;
+        # keyed by campaign, so co-partitioned with the events.
+        return app.Table(name, key_type=str, value_type=bytes, partitions=settings.partitions)
+
+    events = raw_topic(settings.events_topic)
+    dead_letters = raw_topic(settings.dead_letter_topic)
+    configs = raw_topic(settings.config_topic)
+    alerts = raw_topic(settings.alerts_topic)
+    campaign_table = state_table("campaigns")
+    creator_table = state_table("creators")
+    config_table = state_table("configs")
     processor = Processor(
         campaign_table,
         creator_table,
         allowed_lateness=settings.allowed_lateness_hours * 3600,
         retention=max(7 * 24.0, settings.allowed_lateness_hours) * 3600 + 3600,
     )
-    configs = app.topic(
-        settings.config_topic,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.partitions,
-    )
-    # Co-partitioned with the events: a campaign's configuration lives beside its state.
-    config_table = app.Table(
-        "configs", key_type=str, value_type=bytes, partitions=settings.partitions
-    )
-    alerts = app.topic(settings.alerts_topic, key_serializer="raw", value_serializer="raw")
     repository = StatusRepository(make_engine(settings.database_url))
     alert_keeper = AlertKeeper(AlertRepository(repository.engine))
     dirty: set[str] = set()
@@ -128,11 +115,12 @@ def create_app(settings: MonitorSettings) -> faust.App:
         event: EventT[bytes]
         async for event in stream.events():
             message = event.message
-            config = parse_config(message.value)
-            if config is None:
+            value = message.value
+            config = parse_config(value)
+            if config is None or value is None:
                 log.warning("ignoring an invalid campaign configuration", offset=message.offset)
                 continue
-            config_table[config.campaign_id] = message.value
+            config_table[config.campaign_id] = value
             dirty.add(config.campaign_id)
 
     def targets(campaign_ids: list[str]) -> dict[str, CampaignTargets]:

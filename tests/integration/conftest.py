@@ -27,6 +27,7 @@ from services.domain.views import CampaignView, CreatorView, Reason, campaign_vi
 from services.storage.db import make_engine, migrate
 from services.storage.models import CampaignStatus, CreatorStatus
 from services.storage.repository import STATUS_ORDER, StatusRepository
+from tests.containers import docker_answers
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -39,19 +40,6 @@ _RECENT_LIKES: Mapping[Shape, int] = {"healthy": 1_000, "watch": 750, "decaying"
 START = datetime(2025, 3, 1, tzinfo=UTC)
 UPDATED_AT = datetime(2025, 3, 8, 12, tzinfo=UTC)
 MONTH = 30 * 86_400
-
-
-def _docker_answers() -> bool:
-    try:
-        import docker
-
-        client = docker.from_env(timeout=2)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except Exception:
-        return False
 
 
 def _local_database() -> Iterator[str]:
@@ -73,7 +61,7 @@ def postgresql_url() -> Iterator[str]:
     configured = os.environ.get("DATABASE_URL")
     if configured:
         yield configured
-    elif _docker_answers():
+    elif docker_answers():
         from testcontainers.postgres import PostgresContainer
 
         with PostgresContainer("postgres:16-alpine", driver="psycopg") as postgres:
