@@ -100,11 +100,14 @@ def run_stack(simulate: bool) -> int:
 def _print_where_to_look(config: StackConfig, simulate: bool) -> None:
     lines = [
         "Campaign Pulse is running. Ctrl-C stops everything.",
+        f"  status page    {config.api_url}/",
         f"  campaigns      {config.api_url}/v1/campaigns",
+        f"  alerts         {config.api_url}/v1/alerts   (live: {config.api_url}/v1/alerts/stream)",
         f"  API docs       {config.api_url}/docs",
         f"  send events    POST {config.ingest_url}/v1/events",
         f"  metrics        {config.api_url}/metrics  {config.ingest_url}/metrics  "
-        f"{config.monitor_metrics_url}",
+        f"{config.monitor_metrics_url}  "
+        f"http://127.0.0.1:{config.notifier_metrics_port}/metrics",
         f"  kafka          {config.bootstrap_servers}",
         f"  database       {config.database_url}",
         f"  logs           {config.run_dir}/*.log",
