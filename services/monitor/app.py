@@ -11,17 +11,18 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import faust
 import structlog
-from faust.types import EventT, StreamT, TableT
+from faust.types import TP, EventT, StreamT, TableT
 from prometheus_client import start_http_server
 
 from services.domain.config import parse_config, targets_of
 from services.domain.detection import CampaignTargets
 from services.monitor import telemetry
 from services.monitor.alert_keeper import AlertKeeper
+from services.monitor.buffer import HeldWrites
 from services.monitor.processor import Processor
 from services.monitor.settings import MonitorSettings
 from services.monitor.snapshots import build_views
@@ -52,6 +53,9 @@ def create_app(settings: MonitorSettings) -> faust.App:
         broker_commit_interval=settings.commit_interval_seconds,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # A message carries up to 500 events: fetch and buffer more per request than the defaults.
+        consumer_max_fetch_size=16 * 1024 * 1024,
+        stream_buffer_maxsize=16_384,
         recovery_consistency_check=False,
         table_cleanup_interval=3600.0,
         processing_guarantee=settings.processing_guarantee,
@@ -74,9 +78,10 @@ def create_app(settings: MonitorSettings) -> faust.App:
     campaign_table = state_table("campaigns")
     creator_table = state_table("creators")
     config_table = state_table("configs")
+    held_campaigns, held_creators = HeldWrites(campaign_table), HeldWrites(creator_table)
     processor = Processor(
-        campaign_table,
-        creator_table,
+        held_campaigns,
+        held_creators,
         allowed_lateness=settings.allowed_lateness_hours * 3600,
         retention=max(7 * 24.0, settings.allowed_lateness_hours) * 3600 + 3600,
     )
@@ -93,11 +98,28 @@ def create_app(settings: MonitorSettings) -> faust.App:
     async def resnapshot_recovered() -> None:
         dirty.update(campaign_table.keys())
 
+    # Messages whose table writes are still held, per partition, with when the oldest arrived.
+    unflushed: dict[int, list[EventT[bytes]]] = {}
+    unflushed_since: dict[int, float] = {}
+
+    # Faust types signal receivers as returning None, though it awaits coroutine receivers.
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def forget_held_writes(sender: Any, revoked: set[TP], **_: Any) -> None:
+        for tp in revoked:
+            if tp.topic == settings.events_topic:
+                held_campaigns.drop(tp.partition)
+                held_creators.drop(tp.partition)
+                unflushed.pop(tp.partition, None)
+
     @app.agent(events)
     async def monitor(stream: StreamT[bytes]) -> None:
+        # StreamT does not declare noack(); the stream Faust passes is a faust.Stream.
+        acked_manually = cast(faust.Stream[bytes], stream).noack()
         event: EventT[bytes]
-        async for event in stream.events():
+        async for event in acked_manually.events():
             message = event.message
+            partition = message.partition
+            held_campaigns.partition = held_creators.partition = partition
             result = processor.process(message.key, message.value)
             dirty.update(result.touched_campaigns)
             telemetry.record_batch(result, _accepted_at(message.headers))
@@ -109,6 +131,18 @@ def create_app(settings: MonitorSettings) -> faust.App:
             for letter in result.dead_letters:
                 key = letter.campaign_id.encode() if letter.campaign_id else message.key
                 await dead_letters.send(key=key, value=letter.to_json(source))
+            waiting = unflushed.setdefault(partition, [])
+            if not waiting:
+                unflushed_since[partition] = time.monotonic()
+            waiting.append(event)
+            if (
+                len(waiting) >= settings.flush_max_messages
+                or time.monotonic() - unflushed_since[partition] >= settings.flush_interval_seconds
+            ):
+                held_campaigns.flush(partition)
+                held_creators.flush(partition)
+                for done in unflushed.pop(partition):
+                    await acked_manually.ack(done)
 
     @app.agent(configs)
     async def configure(stream: StreamT[bytes]) -> None:

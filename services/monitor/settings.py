@@ -29,6 +29,9 @@ class MonitorSettings(SharedSettings):
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0
     commit_interval_seconds: float = 1.0
+    # Table writes are held and flushed per partition after this many messages or this long.
+    flush_max_messages: int = 200
+    flush_interval_seconds: float = 0.2
     alerts_topic: str = "pulse.alerts"
     # exactly_once needs a broker with transactions (real Kafka); the embedded Tansu has none.
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"
