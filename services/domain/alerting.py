@@ -67,6 +67,15 @@ def new_alert_id() -> str:
     return str(uuid.uuid4())
 
 
+def change_of(alert: Alert) -> Literal["firing", "acknowledged", "resolved", "updated"]:
+    """What this revision of the alert is: one of its state changes, or an update in between."""
+    if alert.state == "resolved":
+        return "resolved"
+    if alert.state == "acknowledged":
+        return "acknowledged" if alert.updated_at == alert.acknowledged_at else "updated"
+    return "firing" if alert.revision == 1 else "updated"
+
+
 def holds_cause(alert: Alert) -> bool:
     """A resolved alert that keeps its cause from reopening: resolved by hand, never cleared."""
     return alert.state == "resolved" and alert.resolved_by == "user" and alert.clear_since is None

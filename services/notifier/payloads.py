@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from services.domain.alerting import change_of
 from services.domain.alerts import Alert
 from services.storage.webhooks import WebhookFormat
 
@@ -36,9 +37,9 @@ def render(format: WebhookFormat, alert: Alert) -> bytes:
 
 
 def generic_body(alert: Alert) -> bytes:
-    """The alert as JSON, plus ``event``: ``alert.firing``, ``alert.acknowledged`` or
-    ``alert.resolved``."""
-    return orjson.dumps({**alert.model_dump(mode="json"), "event": f"alert.{alert.state}"})
+    """The alert as JSON, plus ``event``: a state change (``alert.firing``,
+    ``alert.acknowledged``, ``alert.resolved``) or ``alert.updated`` for a revision in between."""
+    return orjson.dumps({**alert.model_dump(mode="json"), "event": f"alert.{change_of(alert)}"})
 
 
 def _escape(text: str) -> str:

@@ -461,3 +461,18 @@ def test_revisions_only_move_on_material_change(changes: list[float]) -> None:
             assert actions == []
         for action in actions:
             world.write(action.alert, announced=action.kind != "note")
+
+
+def test_each_revision_says_which_state_change_it_is_or_that_it_is_an_update() -> None:
+    alert = opened()
+    worse = DECAYING.model_copy(update={"reasons": [reason(change=-0.6)]})
+    updated = only(alerting.evaluate(worse, {ENGAGEMENT: alert}, NOW + HOUR)).alert
+    acked = alerting.acknowledge(updated, NOW + 2 * HOUR)
+    acked_then_updated = only(
+        alerting.evaluate(DECAYING, {ENGAGEMENT: acked}, NOW + 3 * HOUR)
+    ).alert
+    resolved = alerting.resolve(acked_then_updated, NOW + 4 * HOUR)
+
+    assert [
+        alerting.change_of(a) for a in (alert, updated, acked, acked_then_updated, resolved)
+    ] == ["firing", "updated", "acknowledged", "updated", "resolved"]
