@@ -28,7 +28,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.runtime.broker import EmbeddedBroker, free_port
+from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack, StackConfig
 
 
@@ -222,19 +222,8 @@ def _percentile(values: list[float], q: int) -> float:
 
 
 def bench_config(bootstrap: str, run_dir: Path) -> StackConfig:
-    run = uuid.uuid4().hex[:8]
-    return StackConfig(
-        bootstrap_servers=bootstrap,
-        database_url=f"sqlite:///{run_dir.absolute()}/bench-{run}.db",
-        run_dir=run_dir,
-        ingest_port=free_port(),
-        api_port=free_port(),
-        monitor_metrics_port=free_port(),
-        notifier_metrics_port=free_port(),
-        events_topic=f"bench-{run}.events",
-        dead_letter_topic=f"bench-{run}.dead-letters",
-        monitor_app_id=f"bench-{run}-monitor",
-    )
+    database = f"sqlite:///{run_dir.absolute()}/bench-{uuid.uuid4().hex[:8]}.db"
+    return StackConfig.isolated(bootstrap, database, run_dir, "bench")
 
 
 async def run_benchmark(

@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.runtime.broker import wait_for_port
+from services.runtime.broker import free_port, wait_for_port
 
 STOP_GRACE_SECONDS = 6.0
 SERVICES = ("monitor", "ingest", "api", "notify")
@@ -30,6 +31,26 @@ class StackConfig:
     dead_letter_topic: str = "pulse.dead-letters"
     monitor_app_id: str = "campaign-pulse-monitor"
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def isolated(
+        cls, bootstrap_servers: str, database_url: str, run_dir: Path, label: str
+    ) -> StackConfig:
+        """A stack with free ports and its own topics and consumer group, so that several can
+        share one broker (tests, the benchmark)."""
+        run = f"{label}-{uuid.uuid4().hex[:8]}"
+        return cls(
+            bootstrap_servers=bootstrap_servers,
+            database_url=database_url,
+            run_dir=run_dir,
+            ingest_port=free_port(),
+            api_port=free_port(),
+            monitor_metrics_port=free_port(),
+            notifier_metrics_port=free_port(),
+            events_topic=f"{run}.events",
+            dead_letter_topic=f"{run}.dead-letters",
+            monitor_app_id=f"{run}-monitor",
+        )
 
     @property
     def ingest_url(self) -> str:

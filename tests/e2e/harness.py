@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from services.runtime.broker import free_port
 from services.runtime.stack import Stack, StackConfig
 
 T = TypeVar("T")
@@ -52,16 +50,4 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60, every: float 
 
 
 def stack_config(bootstrap: str, database_url: str, run_dir: Path) -> StackConfig:
-    run = uuid.uuid4().hex[:8]
-    return StackConfig(
-        bootstrap_servers=bootstrap,
-        database_url=database_url,
-        run_dir=run_dir,
-        ingest_port=free_port(),
-        api_port=free_port(),
-        monitor_metrics_port=free_port(),
-        notifier_metrics_port=free_port(),
-        events_topic=f"e2e-{run}.events",
-        dead_letter_topic=f"e2e-{run}.dead-letters",
-        monitor_app_id=f"e2e-{run}-monitor",
-    )
+    return StackConfig.isolated(bootstrap, database_url, run_dir, "e2e")
