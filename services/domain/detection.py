@@ -334,6 +334,17 @@ def _window(blocks: int, settings: DetectorSettings) -> str:
     return f"{blocks * settings.block_hours}h"
 
 
+def _drop_reason(kind: str, metric: str, test: _Test, settings: DetectorSettings) -> Reason:
+    return Reason(
+        kind=kind,
+        metric=metric,
+        baseline=test.baseline_rate,
+        current=test.baseline_rate * (1 + test.relative_change),
+        relative_change=test.relative_change,
+        window=_window(settings.test_blocks, settings),
+    )
+
+
 def detect(
     creators: Sequence[CreatorState],
     watermark: float | None,
@@ -363,13 +374,8 @@ def detect(
         found.append(
             (
                 status,
-                Reason(
-                    kind="engagement_rate_drop",
-                    metric="engagement_rate_by_views",
-                    baseline=engagement.baseline_rate,
-                    current=engagement.baseline_rate * (1 + engagement.relative_change),
-                    relative_change=engagement.relative_change,
-                    window=_window(settings.test_blocks, settings),
+                _drop_reason(
+                    "engagement_rate_drop", "engagement_rate_by_views", engagement, settings
                 ),
                 _contributors(series, engagement, "engagements"),
             )
@@ -397,13 +403,8 @@ def detect(
             found.append(
                 (
                     status,
-                    Reason(
-                        kind="conversion_rate_drop",
-                        metric="conversions_per_view",
-                        baseline=conversions.baseline_rate,
-                        current=conversions.baseline_rate * (1 + conversions.relative_change),
-                        relative_change=conversions.relative_change,
-                        window=_window(settings.test_blocks, settings),
+                    _drop_reason(
+                        "conversion_rate_drop", "conversions_per_view", conversions, settings
                     ),
                     _contributors(series, conversions, "conversions"),
                 )
