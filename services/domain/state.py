@@ -5,11 +5,13 @@ Exactness under at-least-once delivery comes from here, not from the transport:
 - a post contributes its latest snapshot (greatest ``observed_at``); an older or equal snapshot
   changes nothing, a newer one adds only its difference to the last one (which may be negative when
   a platform revises counts down);
-- spend and conversions count once per ``event_id``: the ids live in the hourly bucket they were
-  counted in, and buckets are kept for longer than the allowed lateness, so a redelivered event is
-  always recognised;
-- an event older than the campaign's watermark minus the allowed lateness is refused (it would fall
-  outside the buckets that remember what was counted) and goes to the dead-letter topic.
+- spend and conversions count once per ``event_id``: the ids live in the bucket they were counted
+  in for as long as the allowed lateness, so a redelivered event is always recognised;
+- an event older than the campaign's watermark minus the allowed lateness is refused (its bucket no
+  longer remembers what was counted) and goes to the dead-letter topic.
+
+Buckets are hourly for the last two days and six-hourly before that (``windows.bucket_key``); a
+creator's buckets are settled (hours merged into blocks) after each event it applies.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from services.domain.counters import Counters
 from services.domain.events import Conversion, PostMetrics, Spend, event_currency
-from services.domain.windows import HOUR, bucket_start
+from services.domain.windows import BLOCK, HOUR, block_start, bucket_key, bucket_start, hourly_from
 
 
 class Outcome(Enum):
@@ -93,22 +95,46 @@ class CreatorState:
     lifetime: Counters = field(default_factory=Counters)
     posts: dict[str, PostSnapshot] = field(default_factory=dict)
     buckets: dict[int, Bucket] = field(default_factory=dict)
+    settled_to: int = 0
 
-    def bucket(self, at: float) -> Bucket:
-        start = bucket_start(at)
+    def bucket(self, at: float, watermark: float | None) -> Bucket:
+        start = bucket_key(at, watermark)
         found = self.buckets.get(start)
         if found is None:
             found = self.buckets[start] = Bucket()
         return found
 
     def has_counted(self, event_id: str, at: float) -> bool:
-        found = self.buckets.get(bucket_start(at))
-        return found is not None and event_id in found.event_ids
+        # The id is in its hour's bucket, or in its block once the hour was merged.
+        for start in (bucket_start(at), block_start(at)):
+            found = self.buckets.get(start)
+            if found is not None and event_id in found.event_ids:
+                return True
+        return False
 
-    def prune(self, keep_after: float) -> None:
-        oldest = bucket_start(keep_after)
-        for start in [s for s in self.buckets if s < oldest]:
-            del self.buckets[start]
+    def settle(self, watermark: float, retention: float, allowed_lateness: float) -> None:
+        """Merge hours past the hourly horizon into blocks, drop what is past the retention and
+        forget event ids past the allowed lateness; a no-op until the horizon moves a block on."""
+        horizon = hourly_from(watermark)
+        if horizon <= self.settled_to:
+            return
+        self.settled_to = horizon
+        keep_from = block_start(watermark - retention)
+        forget_before = watermark - allowed_lateness
+        settled: dict[int, Bucket] = {}
+        for start, bucket in sorted(self.buckets.items()):
+            if start < keep_from:
+                continue
+            if start + BLOCK <= forget_before:
+                bucket.event_ids.clear()
+            key = start if start >= horizon else block_start(start)
+            merged = settled.get(key)
+            if merged is None:
+                settled[key] = bucket
+            else:
+                merged.counters.add(bucket.counters)
+                merged.event_ids |= bucket.event_ids
+        self.buckets = settled
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,8 +150,9 @@ class CreatorState:
             },
             "buckets": {
                 str(start): [b.counters.to_list(), sorted(b.event_ids)]
-                for start, b in self.buckets.items()
+                for start, b in sorted(self.buckets.items())
             },
+            "settled_to": self.settled_to,
         }
 
     @classmethod
@@ -145,6 +172,7 @@ class CreatorState:
                 int(start): Bucket(Counters.from_list(counters), set(ids))
                 for start, (counters, ids) in data["buckets"].items()
             },
+            settled_to=data.get("settled_to", 0),
         )
 
 
@@ -211,7 +239,7 @@ def apply_event(
             campaign.watermark = at
         if creator.creator_id not in campaign.creator_ids:
             campaign.creator_ids.append(creator.creator_id)
-        creator.prune(campaign.watermark - retention)
+        creator.settle(campaign.watermark, retention, allowed_lateness)
     return result
 
 
@@ -237,7 +265,7 @@ def _apply_snapshot(
         counts=counts,
     )
     creator.lifetime.add(delta)
-    creator.bucket(at).counters.add(delta)
+    creator.bucket(at, campaign.watermark).counters.add(delta)
     creator.platform = event.platform
     if at >= creator.followers_observed_at:
         creator.followers = event.followers
@@ -265,7 +293,7 @@ def _apply_once(
             new_customers=int(event.new_customer),
             revenue_micros=event.revenue_micros,
         )
-    bucket = creator.bucket(at)
+    bucket = creator.bucket(at, campaign.watermark)
     bucket.counters.add(delta)
     bucket.event_ids.add(event.event_id)
     creator.lifetime.add(delta)

@@ -17,7 +17,7 @@ from services.domain.counters import Counters
 from services.domain.money import from_micros
 from services.domain.state import CreatorState, PostSnapshot
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, tier_of
-from services.domain.windows import HOUR, WINDOWS, Window, bucket_start, in_window
+from services.domain.windows import BLOCK, WINDOWS, Window, block_start, in_window
 
 StatusName = Literal["healthy", "watch", "decaying", "insufficient_data"]
 
@@ -203,15 +203,16 @@ def _window_figures(
     )
 
 
-TREND_STEP = 6 * HOUR
+TREND_STEP = BLOCK
 TREND_STEPS = 28
 
 
 def trend(creators: Sequence[CreatorState], watermark: float | None) -> list[TrendPoint]:
-    """Six-hourly figures over the seven days of event time up to the watermark."""
+    """Figures per six-hour block (UTC) over the seven days of event time up to the watermark; the
+    last block is the one still filling."""
     if watermark is None:
         return []
-    end = bucket_start(watermark) + HOUR
+    end = block_start(watermark) + BLOCK
     start = end - TREND_STEP * TREND_STEPS
     steps = [Counters() for _ in range(TREND_STEPS)]
     for creator in creators:

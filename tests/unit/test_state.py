@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from services.domain.counters import Counters
 from services.domain.events import Conversion, PostMetrics, Spend
 from services.domain.state import CampaignState, CreatorState, Outcome
-from services.domain.windows import HOUR, bucket_start
+from services.domain.windows import BLOCK, DAY, HOUR, block_start, bucket_start, hourly_from
 from tests.unit.strategies import (
     CREATOR,
     FOREVER,
@@ -263,22 +263,62 @@ def test_a_redelivered_spend_is_a_duplicate_while_the_watermark_moves_on() -> No
     st.lists(moments, min_size=1, max_size=30),
     st.sampled_from([6 * HOUR, 1.5 * 86_400, RETENTION]),
 )
-def test_buckets_older_than_the_retention_are_pruned(times: list[int], retention: float) -> None:
+def test_buckets_are_hourly_then_blocks_and_pruned_past_the_retention(
+    times: list[int], retention: float
+) -> None:
     campaign, creator = new_state()
+    accepted = []
     for index, offset in enumerate(times):
-        apply(campaign, creator, spend(f"s{index}", occurred_at=T0 + offset), FOREVER, retention)
+        event = spend(f"s{index}", occurred_at=T0 + offset)
+        if apply(campaign, creator, event, retention, retention).outcome is Outcome.APPLIED:
+            accepted.append(offset)
         assert campaign.watermark is not None
         keep_after = campaign.watermark - retention
-        assert all(start + HOUR > keep_after for start in creator.buckets)
-        recent = {bucket_start(T0 + t) for t in times[: index + 1] if T0 + t >= keep_after}
-        assert recent <= set(creator.buckets)
+        # Settling runs when the hourly horizon moves a block on: at most two blocks late.
+        assert all(start + 2 * BLOCK > keep_after for start in creator.buckets)
+        horizon = hourly_from(campaign.watermark) - BLOCK
+        assert all(start % BLOCK == 0 for start in creator.buckets if start < horizon)
+        for t in accepted:
+            if T0 + t >= keep_after:
+                assert {bucket_start(T0 + t), block_start(T0 + t)} & set(creator.buckets)
+
+
+@FAST
+@given(st.lists(moments, min_size=1, max_size=30))
+def test_merging_hours_into_blocks_keeps_every_count(times: list[int]) -> None:
+    campaign, creator = new_state()
+    for index, offset in enumerate(times):
+        apply(campaign, creator, spend(f"s{index}", occurred_at=T0 + offset), FOREVER, FOREVER)
+    assert bucket_sum(creator) == creator.lifetime
+    assert creator.lifetime.spend_micros == len(times) * 10_000_000
+
+
+def test_a_redelivered_spend_is_recognised_after_its_hour_joined_its_block() -> None:
+    campaign, creator = new_state()
+    first = spend("s1", occurred_at=T0 + HOUR + 5)
+    apply(campaign, creator, first)
+    apply(campaign, creator, snapshot(observed_at=T0 + 3 * DAY, views=1))
+    assert bucket_start(T0 + HOUR) not in creator.buckets
+    assert apply(campaign, creator, first).outcome is Outcome.DUPLICATE
+    assert creator.lifetime.spend_micros == 10_000_000
+
+
+def test_ids_past_the_lateness_are_forgotten_and_their_events_refused() -> None:
+    campaign, creator = new_state()
+    first = spend("s1", occurred_at=T0)
+    apply(campaign, creator, first)
+    apply(campaign, creator, snapshot(observed_at=T0 + LATENESS + BLOCK, views=1))
+    assert all(not bucket.event_ids for bucket in creator.buckets.values())
+    assert apply(campaign, creator, first).outcome is Outcome.REJECTED
+    assert creator.lifetime.spend_micros == 10_000_000
 
 
 def test_pruning_keeps_lifetime_totals() -> None:
     campaign, creator = new_state()
     apply(campaign, creator, spend("old", occurred_at=T0, amount="1"))
-    apply(campaign, creator, spend("new", occurred_at=T0 + RETENTION + HOUR, amount="2"))
-    assert set(creator.buckets) == {bucket_start(T0 + RETENTION + HOUR)}
+    latest = T0 + RETENTION + BLOCK + HOUR
+    apply(campaign, creator, spend("new", occurred_at=latest, amount="2"))
+    assert set(creator.buckets) == {bucket_start(latest)}
     assert creator.lifetime.spend_micros == 3_000_000
 
 

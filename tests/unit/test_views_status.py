@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -149,7 +149,9 @@ def test_windows_include_only_the_buckets_in_range() -> None:
     assert (week.views, week.likes, week.spend) == (1_500, 60, 12.0)
     assert day.end == datetime.fromtimestamp(T0 + 2 * DAY + HOUR, UTC)
     assert day.start == datetime.fromtimestamp(T0 + DAY + HOUR, UTC)
-    assert week.end - week.start == (day.end - day.start) * 7
+    # Beyond two days the buckets are six-hour blocks: the week starts at the first block inside it.
+    assert week.end - week.start == timedelta(days=7, hours=-5)
+    assert week.start.hour % 6 == 0
     assert view.as_of == datetime.fromtimestamp(two_days_later, UTC)
     assert view.totals.views == 1_500
 

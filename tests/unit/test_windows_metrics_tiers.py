@@ -8,7 +8,19 @@ from hypothesis import strategies as st
 
 from services.domain import metrics
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, tier_of
-from services.domain.windows import DAY, HOUR, WINDOWS, Window, bucket_start, in_window
+from services.domain.windows import (
+    BLOCK,
+    DAY,
+    HOUR,
+    HOURLY_HORIZON,
+    WINDOWS,
+    Window,
+    block_start,
+    bucket_key,
+    bucket_start,
+    hourly_from,
+    in_window,
+)
 
 FAST = settings(max_examples=200, deadline=None)
 times = st.one_of(
@@ -43,11 +55,29 @@ def test_window_bounds_span_its_length_and_end_after_the_given_time(
     window: Window, end: float
 ) -> None:
     start, stop = window.bounds(end)
-    assert stop - start == window.length
     assert stop % HOUR == 0
     assert start % HOUR == 0
     assert end < stop <= end + HOUR
     assert stop - HOUR == bucket_start(end)
+    if start >= hourly_from(end):
+        assert stop - start == window.length
+    else:
+        assert start % BLOCK == 0
+        assert window.length - BLOCK < stop - start <= window.length
+
+
+@FAST
+@given(times, times)
+def test_a_bucket_is_its_hour_within_the_horizon_and_its_block_beyond(
+    at: float, watermark: float
+) -> None:
+    key = bucket_key(at, watermark)
+    assert key <= at
+    if bucket_start(at) >= hourly_from(watermark):
+        assert key == bucket_start(at)
+    else:
+        assert key == block_start(at)
+        assert watermark - key > HOURLY_HORIZON
 
 
 def test_the_standard_windows_are_a_day_and_a_week() -> None:
