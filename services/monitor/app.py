@@ -1,7 +1,7 @@
 """The Faust worker: a thin adapter between Kafka, the Processor, the tables and the database.
 
 State lives in two Faust tables backed by compacted changelog topics (recovered after a restart or
-a rebalance). Their values are the domain state encoded as JSON bytes; keys derive from the
+a rebalance). Their values are the domain state, compressed JSON (``codec``); keys derive from the
 campaign id, which is also the event topic's message key, so a campaign and all its creators stay
 on one partition.
 """
@@ -20,7 +20,7 @@ from prometheus_client import start_http_server
 
 from services.domain.config import parse_config, targets_of
 from services.domain.detection import CampaignTargets
-from services.monitor import telemetry
+from services.monitor import codec, telemetry
 from services.monitor.alert_keeper import AlertKeeper
 from services.monitor.buffer import HeldWrites
 from services.monitor.processor import Processor
@@ -78,7 +78,8 @@ def create_app(settings: MonitorSettings) -> faust.App:
     campaign_table = state_table("campaigns")
     creator_table = state_table("creators")
     config_table = state_table("configs")
-    held_campaigns, held_creators = HeldWrites(campaign_table), HeldWrites(creator_table)
+    held_campaigns = HeldWrites(campaign_table, codec.CAMPAIGNS, settings.decoded_states)
+    held_creators = HeldWrites(creator_table, codec.CREATORS, settings.decoded_states)
     processor = Processor(
         held_campaigns,
         held_creators,

@@ -1,7 +1,7 @@
 """The monitor's service layer: one Kafka message in, state updated, dead letters out.
 
-It knows nothing of Faust: state is read from and written to two key-value mappings (Faust tables
-in production, dicts in tests), each touched key written once per message.
+It knows nothing of Faust: state is read from and written to two key-value mappings of decoded
+state (``HeldWrites`` over Faust tables in production), each changed key written once per message.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def decode_items(value: bytes | None) -> list[Any] | DeadLetter:
 class Processor:
     def __init__(
         self,
-        campaigns: MutableMapping[str, bytes],
-        creators: MutableMapping[str, bytes],
+        campaigns: MutableMapping[str, CampaignState],
+        creators: MutableMapping[str, CreatorState],
         allowed_lateness: float,
         retention: float,
     ) -> None:
@@ -69,12 +69,10 @@ class Processor:
         self.retention = retention
 
     def load_campaign(self, campaign_id: str) -> CampaignState | None:
-        raw = self.campaigns.get(campaign_id)
-        return CampaignState.from_dict(orjson.loads(raw)) if raw is not None else None
+        return self.campaigns.get(campaign_id)
 
     def load_creator(self, campaign_id: str, creator_id: str) -> CreatorState | None:
-        raw = self.creators.get(creator_key(campaign_id, creator_id))
-        return CreatorState.from_dict(orjson.loads(raw)) if raw is not None else None
+        return self.creators.get(creator_key(campaign_id, creator_id))
 
     def load_campaign_creators(self, campaign: CampaignState) -> list[CreatorState]:
         found = (self.load_creator(campaign.campaign_id, c) for c in campaign.creator_ids)
@@ -110,11 +108,10 @@ class Processor:
                 result.outcomes[(event.type, "invalid")] += 1
                 continue
             self._apply(event, item, campaigns, creators, changed_creators, result)
-        for key_, creator in creators.items():
-            if key_ in changed_creators:
-                self.creators[key_] = orjson.dumps(creator.to_dict())
+        for key_ in changed_creators:
+            self.creators[key_] = creators[key_]
         for campaign_id in result.touched_campaigns:
-            self.campaigns[campaign_id] = orjson.dumps(campaigns[campaign_id].to_dict())
+            self.campaigns[campaign_id] = campaigns[campaign_id]
         return result
 
     def _apply(

@@ -32,6 +32,8 @@ class MonitorSettings(SharedSettings):
     # Table writes are held and flushed per partition after this many messages or this long.
     flush_max_messages: int = 200
     flush_interval_seconds: float = 0.2
+    # Recently used campaign and creator states kept decoded (each table), besides held ones.
+    decoded_states: int = 2048
     alerts_topic: str = "pulse.alerts"
     # exactly_once needs a broker with transactions (real Kafka); the embedded Tansu has none.
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.monitor import codec
+from services.monitor.buffer import HeldWrites
 from services.monitor.processor import (
     BatchResult,
     DeadLetter,
@@ -34,7 +36,9 @@ KEY = CAMPAIGN.encode()
 
 
 def new_processor() -> Processor:
-    return Processor({}, {}, LATENESS, RETENTION)
+    return Processor(
+        HeldWrites({}, codec.CAMPAIGNS), HeldWrites({}, codec.CREATORS), LATENESS, RETENTION
+    )
 
 
 def message(*items: Any) -> bytes:
@@ -42,7 +46,13 @@ def message(*items: Any) -> bytes:
 
 
 def tables(processor: Processor) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    return dict(processor.campaigns), dict(processor.creators)
+    """The tables' bytes once everything held is flushed."""
+    encoded = []
+    for held in (processor.campaigns, processor.creators):
+        assert isinstance(held, HeldWrites)
+        held.flush(0)
+        encoded.append(dict(held.table))
+    return encoded[0], encoded[1]
 
 
 def only_dead_letter(result: BatchResult) -> DeadLetter:
@@ -191,8 +201,8 @@ def test_a_dead_letter_serialises_with_its_source() -> None:
 def test_only_changed_state_is_written() -> None:
     writes: list[str] = []
 
-    class Recording(dict[str, bytes]):
-        def __setitem__(self, key: str, value: bytes) -> None:
+    class Recording(dict[str, Any]):
+        def __setitem__(self, key: str, value: Any) -> None:
             writes.append(key)
             super().__setitem__(key, value)
 
