@@ -25,7 +25,7 @@ from services.monitor.alert_keeper import AlertKeeper
 from services.monitor.buffer import HeldWrites
 from services.monitor.processor import Processor
 from services.monitor.settings import MonitorSettings
-from services.monitor.snapshots import build_views
+from services.monitor.snapshots import Changes, build_views
 from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
@@ -88,7 +88,8 @@ def create_app(settings: MonitorSettings) -> faust.App:
     )
     repository = StatusRepository(make_engine(settings.database_url))
     alert_keeper = AlertKeeper(AlertRepository(repository.engine))
-    dirty: set[str] = set()
+    changes = Changes()
+    viewed_hours: dict[str, int] = {}
 
     @app.task(on_leader=False)
     async def prepare() -> None:
@@ -97,7 +98,8 @@ def create_app(settings: MonitorSettings) -> faust.App:
 
     @campaign_table.on_recover
     async def resnapshot_recovered() -> None:
-        dirty.update(campaign_table.keys())
+        for campaign_id in campaign_table:
+            changes.everything(campaign_id)
 
     # Messages whose table writes are still held, per partition, with when the oldest arrived.
     unflushed: dict[int, list[EventT[bytes]]] = {}
@@ -122,7 +124,8 @@ def create_app(settings: MonitorSettings) -> faust.App:
             partition = message.partition
             held_campaigns.partition = held_creators.partition = partition
             result = processor.process(message.key, message.value)
-            dirty.update(result.touched_campaigns)
+            for campaign_id, creator_id in result.touched_creators:
+                changes.creators(campaign_id, (creator_id,))
             telemetry.record_batch(result, _accepted_at(message.headers))
             source = {
                 "topic": message.topic,
@@ -156,7 +159,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
                 log.warning("ignoring an invalid campaign configuration", offset=message.offset)
                 continue
             config_table[config.campaign_id] = value
-            dirty.add(config.campaign_id)
+            changes.everything(config.campaign_id)
 
     def targets(campaign_ids: list[str]) -> dict[str, CampaignTargets]:
         found = {}
@@ -177,19 +180,19 @@ def create_app(settings: MonitorSettings) -> faust.App:
     @app.timer(interval=settings.snapshot_interval_seconds, on_leader=False)
     async def write_snapshots() -> None:
         nonlocal resume_at
-        if not dirty or time.monotonic() < resume_at:
+        if not changes or time.monotonic() < resume_at:
             return
-        campaign_ids = list(dirty)
-        dirty.clear()
+        taken = changes.take()
+        campaign_ids = list(taken.campaigns)
         started = time.perf_counter()
         now = datetime.now(UTC)
         found = targets(campaign_ids)
-        campaigns, creators = build_views(processor, campaign_ids, now, found)
+        campaigns, creators = build_views(processor, taken, now, found, viewed_hours)
         try:
             await asyncio.to_thread(repository.save, campaigns, creators)
             changed = await asyncio.to_thread(alert_keeper.evaluate, campaigns, now)
         except Exception:
-            dirty.update(campaign_ids)
+            changes.merge(taken)
             log.exception("writing status snapshots or alerts failed; will retry")
             return
         # After the database commit: the outbox there feeds webhooks and the stream, so a lost

@@ -40,6 +40,7 @@ class DeadLetter:
 class BatchResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     touched_campaigns: set[str] = field(default_factory=set)
+    touched_creators: set[tuple[str, str]] = field(default_factory=set)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     event_times: list[float] = field(default_factory=list)
 
@@ -143,6 +144,7 @@ class Processor:
         elif applied.outcome is Outcome.APPLIED:
             changed_creators.add(ckey)
             result.touched_campaigns.add(event.campaign_id)
+            result.touched_creators.add((event.campaign_id, event.creator_id))
             result.event_times.append(event.event_time.timestamp())
 
 

@@ -1,26 +1,69 @@
-"""Status snapshots: the monitor's state turned into views and written to the database."""
+"""Status snapshots: the monitor's state turned into views and written to the database.
+
+A status round rebuilds the view of every campaign that changed, and of the creators in it that
+changed; the other creators' views are rebuilt only when the campaign's event time has moved to a
+new hour (their windows and status are computed per hour and per six-hour block of event time), so
+a round costs about one creator per changed creator rather than the whole campaign.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.domain.detection import CampaignTargets, detect
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
+from services.domain.windows import bucket_start
 from services.monitor.processor import Processor
 
 NO_TARGETS = CampaignTargets()
 
 
+@dataclass
+class Changes:
+    """What changed since the last status round: per campaign, its changed creators, or ``None``
+    when every creator's view must be rebuilt (a new configuration, recovered state)."""
+
+    campaigns: dict[str, set[str] | None] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.campaigns)
+
+    def creators(self, campaign_id: str, creator_ids: Iterable[str]) -> None:
+        changed = self.campaigns.setdefault(campaign_id, set())
+        if changed is not None:
+            changed.update(creator_ids)
+
+    def everything(self, campaign_id: str) -> None:
+        self.campaigns[campaign_id] = None
+
+    def take(self) -> Changes:
+        taken = Changes(self.campaigns)
+        self.campaigns = {}
+        return taken
+
+    def merge(self, other: Changes) -> None:
+        for campaign_id, changed in other.campaigns.items():
+            if changed is None:
+                self.everything(campaign_id)
+            else:
+                self.creators(campaign_id, changed)
+
+
 def build_views(
     processor: Processor,
-    campaign_ids: Iterable[str],
+    changes: Changes,
     now: datetime,
     targets: Mapping[str, CampaignTargets] | None = None,
+    viewed_hours: MutableMapping[str, int] | None = None,
 ) -> tuple[list[CampaignView], list[CreatorView]]:
+    """Views of the changed campaigns and creators; ``viewed_hours`` remembers, per campaign, the
+    event-time hour its creators were all last viewed at."""
+    viewed = viewed_hours if viewed_hours is not None else {}
     campaigns: list[CampaignView] = []
     creators: list[CreatorView] = []
-    for campaign_id in campaign_ids:
+    for campaign_id, changed in changes.campaigns.items():
         campaign = processor.load_campaign(campaign_id)
         if campaign is None:
             continue
@@ -39,6 +82,11 @@ def build_views(
                 assessment.contributors,
             )
         )
+        hour = bucket_start(campaign.watermark) if campaign.watermark is not None else 0
+        if changed is not None and viewed.get(campaign_id) == hour:
+            members = [creator for creator in members if creator.creator_id in changed]
+        else:
+            viewed[campaign_id] = hour
         for creator in members:
             own = detect([creator], campaign.watermark, goals)
             creators.append(creator_view(creator, campaign.watermark, own.status, own.reasons, now))

@@ -1,0 +1,82 @@
+"""Status rounds rebuild changed campaigns, their changed creators, and everyone once an hour."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.domain.views import CampaignView, CreatorView
+from services.monitor import codec
+from services.monitor.buffer import HeldWrites
+from services.monitor.processor import Processor
+from services.monitor.snapshots import Changes, build_views
+from tests.unit.strategies import CAMPAIGN, LATENESS, RETENTION, T0, spend_raw
+from tests.unit.test_processor import KEY, message
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def processor_with(*items: dict[str, object]) -> tuple[Processor, Changes]:
+    processor = Processor(
+        HeldWrites({}, codec.CAMPAIGNS), HeldWrites({}, codec.CREATORS), LATENESS, RETENTION
+    )
+    changes = Changes()
+    result = processor.process(KEY, message(*items))
+    for campaign_id, creator_id in result.touched_creators:
+        changes.creators(campaign_id, (creator_id,))
+    return processor, changes
+
+
+def viewed_creators(views: tuple[list[CampaignView], list[CreatorView]]) -> set[str]:
+    return {view.creator_id for view in views[1]}
+
+
+def test_only_changed_creators_are_rebuilt_within_the_hour() -> None:
+    processor, changes = processor_with(
+        *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
+    )
+    hours: dict[str, int] = {}
+    first = build_views(processor, changes.take(), NOW, viewed_hours=hours)
+    assert viewed_creators(first) == {"a", "b", "c"}
+
+    result = processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
+    for campaign_id, creator_id in result.touched_creators:
+        changes.creators(campaign_id, (creator_id,))
+    campaigns, creators = build_views(processor, changes.take(), NOW, viewed_hours=hours)
+    assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
+    assert campaigns[0].totals.spend == 40.0
+    assert [c.creator_id for c in creators] == ["b"]
+
+
+def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed() -> None:
+    processor, changes = processor_with(
+        *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
+    )
+    hours: dict[str, int] = {}
+    build_views(processor, changes.take(), NOW, viewed_hours=hours)
+
+    processor.process(KEY, message(spend_raw("later", creator_id="a", occurred_at=T0 + 3_600)))
+    changes.creators(CAMPAIGN, ["a"])
+    assert viewed_creators(build_views(processor, changes.take(), NOW, viewed_hours=hours)) == {
+        "a",
+        "b",
+        "c",
+    }
+
+    changes.everything(CAMPAIGN)
+    changes.creators(CAMPAIGN, ["a"])
+    assert viewed_creators(build_views(processor, changes.take(), NOW, viewed_hours=hours)) == {
+        "a",
+        "b",
+        "c",
+    }
+
+
+def test_changes_merge_back_after_a_failed_round() -> None:
+    changes = Changes()
+    changes.creators("x", ["a"])
+    taken = changes.take()
+    assert not changes
+    changes.creators("x", ["b"])
+    changes.everything("y")
+    changes.merge(taken)
+    assert changes.campaigns == {"x": {"a", "b"}, "y": None}
