@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -49,4 +50,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 def main() -> None:
     settings = ApiSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    app = create_app(settings)
+    # The ~130k objects of the imported libraries and the app live as long as the process: moved out
+    # of the collector's sight, they no longer make each full collection a 40-60 ms pause.
+    gc.freeze()
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        loop="uvloop",
+        http="httptools",
+    )

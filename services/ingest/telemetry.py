@@ -3,6 +3,7 @@ reason that is a pydantic error type or one of ingest's own checks, never a fiel
 
 from __future__ import annotations
 
+from collections import Counter as Tally
 from collections.abc import Iterable
 from typing import Any, get_args
 
@@ -62,5 +63,5 @@ def record_rejected(event_type: str, reason: str) -> None:
 
 
 def record_accepted(event_types: Iterable[str]) -> None:
-    for event_type in event_types:
-        EVENTS.labels(event_type, "accepted").inc()
+    for event_type, count in Tally(event_types).items():
+        EVENTS.labels(event_type, "accepted").inc(count)
