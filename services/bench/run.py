@@ -4,8 +4,12 @@
 2. raw: aiokafka reads and JSON-decodes the same events from the event topic (the ceiling);
 3. monitor: a worker started on the full topic, processing until every event is counted, with
    changelogs and database snapshots on;
-4. end-to-end latency: events offered at a steady rate; probe snapshots timed from ingest's 202 to
+4. API: campaign status requests at a steady rate from a second process (``api_load``), once the
+   monitor has written every campaign's snapshot;
+5. end-to-end latency: events offered at a steady rate; probe snapshots timed from ingest's 202 to
    being visible in the API.
+
+Each phase's figure is set against its target from the performance issue in the printed table.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import contextlib
 import json
 import os
 import statistics
+import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass
@@ -28,8 +33,15 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.bench.api_load import ApiLoadResult
 from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack, StackConfig
+
+INGEST_TARGET_EVENTS_PER_S = 20_000
+MONITOR_TARGET_RATIO = 0.3
+E2E_TARGET_P99_S = 1.0
+API_TARGET_P99_MS = 25.0
+BENCH_CAMPAIGNS = 200
 
 
 @dataclass
@@ -43,6 +55,7 @@ class BenchResult:
     e2e_latency_p50_s: float
     e2e_latency_p99_s: float
     e2e_samples: int
+    api: ApiLoadResult
 
 
 def _iso(at: datetime) -> str:
@@ -215,6 +228,41 @@ async def _latency(
     return latencies
 
 
+async def _wait_for_snapshots(api_url: str, campaigns: int) -> None:
+    """Wait until the API lists at least ``campaigns`` campaigns."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=5) as client:
+        while True:
+            response = await client.get("/v1/campaigns", params={"limit": 1})
+            if response.status_code == 200 and response.json()["total"] >= campaigns:
+                return
+            await asyncio.sleep(0.5)
+
+
+async def _api_load(
+    api_url: str, campaign_ids: list[str], rate: float, seconds: float
+) -> ApiLoadResult:
+    """Campaign status requests from a second process, so that the client's own work is not
+    done on the API's event loop nor counted in its process."""
+    campaigns = [arg for campaign_id in campaign_ids for arg in ("--campaign", campaign_id)]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.bench.api_load",
+        "--url",
+        api_url,
+        "--rate",
+        str(rate),
+        "--seconds",
+        str(seconds),
+        *campaigns,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    stdout, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"the API load generator exited with {process.returncode}")
+    return ApiLoadResult(**json.loads(stdout))
+
+
 def _percentile(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
@@ -227,17 +275,26 @@ def bench_config(bootstrap: str, run_dir: Path) -> StackConfig:
 
 
 async def run_benchmark(
-    config: StackConfig, events: int, rate: float, seconds: float
+    config: StackConfig,
+    events: int,
+    rate: float,
+    seconds: float,
+    api_rate: float = 300,
+    api_seconds: float = 20,
 ) -> BenchResult:
     bootstrap = config.bootstrap_servers
     stack = Stack(config)
     try:
         stack.start(services=("ingest", "api"))
-        load = synthetic_events(campaigns=200, creators=10, total=events)
+        load = synthetic_events(campaigns=BENCH_CAMPAIGNS, creators=10, total=events)
         ingest_rate = await _post_all(config.ingest_url, load, batch=500, concurrency=4)
         raw_rate = await _raw_consume(bootstrap, config.events_topic, events)
         stack.start(services=("monitor",))
         monitor_rate = await _monitor_rate(config.monitor_metrics_url, events)
+        campaign_ids = sorted({e["campaign_id"] for e in load})
+        async with asyncio.timeout(120):
+            await _wait_for_snapshots(config.api_url, len(campaign_ids))
+        api = await _api_load(config.api_url, campaign_ids, api_rate, api_seconds)
         filler = synthetic_events(campaigns=50, creators=10, total=int(rate * seconds) + 1000)
         filler = [{**e, "campaign_id": e["campaign_id"] + "-live"} for e in filler]
         latencies = await _latency(config, rate, seconds, filler)
@@ -253,33 +310,75 @@ async def run_benchmark(
         e2e_latency_p50_s=_percentile(latencies, 50),
         e2e_latency_p99_s=_percentile(latencies, 99),
         e2e_samples=len(latencies),
+        api=api,
     )
 
 
-def _table(result: BenchResult) -> str:
-    rows = [
-        ("events", f"{result.events:,}"),
-        ("ingest over HTTP (batches of 500)", f"{result.ingest_events_per_s:,.0f} events/s"),
-        ("raw aiokafka consume + decode", f"{result.raw_events_per_s:,.0f} events/s"),
-        ("monitor (state, changelogs, DB)", f"{result.monitor_events_per_s:,.0f} events/s"),
-        ("ratio monitor / raw", f"{result.ratio:.3f}"),
+def _against(value: float, target: float, at_least: bool) -> str:
+    """How ``value`` compares with its target, as the ratio value / target."""
+    met = value >= target if at_least else value <= target
+    return f"{value / target:.2f}x target, {'met' if met else 'missed'}"
+
+
+def _rows(result: BenchResult) -> list[tuple[str, str, str]]:
+    """(what, figure, target) for each line of the table."""
+    api = result.api
+    e2e_rate = f"{result.offered_events_per_s:,.0f}/s"
+    api_rate = f"{api.offered_per_s:,.0f} req/s"
+    return [
+        ("events", f"{result.events:,}", ""),
         (
-            f"e2e latency p50 @ {result.offered_events_per_s:,.0f}/s",
-            f"{result.e2e_latency_p50_s:.3f} s",
+            "ingest over HTTP (batches of 500)",
+            f"{result.ingest_events_per_s:,.0f} events/s",
+            f"≥ {INGEST_TARGET_EVENTS_PER_S:,}/s: "
+            + _against(result.ingest_events_per_s, INGEST_TARGET_EVENTS_PER_S, at_least=True),
+        ),
+        ("raw aiokafka consume + decode", f"{result.raw_events_per_s:,.0f} events/s", ""),
+        ("monitor (state, changelogs, DB)", f"{result.monitor_events_per_s:,.0f} events/s", ""),
+        (
+            "ratio monitor / raw",
+            f"{result.ratio:.3f}",
+            f"≥ {MONITOR_TARGET_RATIO}: "
+            + _against(result.ratio, MONITOR_TARGET_RATIO, at_least=True),
+        ),
+        (f"e2e latency p50 @ {e2e_rate}", f"{result.e2e_latency_p50_s:.3f} s", ""),
+        (
+            f"e2e latency p99 @ {e2e_rate}",
+            f"{result.e2e_latency_p99_s:.3f} s",
+            f"≤ {E2E_TARGET_P99_S:g} s: "
+            + _against(result.e2e_latency_p99_s, E2E_TARGET_P99_S, at_least=False),
+        ),
+        (f"API campaign status p50 @ {api_rate}", f"{api.p50_ms:.1f} ms", ""),
+        (
+            f"API campaign status p99 @ {api_rate}",
+            f"{api.p99_ms:.1f} ms",
+            f"≤ {API_TARGET_P99_MS:g} ms: "
+            + _against(api.p99_ms, API_TARGET_P99_MS, at_least=False),
         ),
         (
-            f"e2e latency p99 @ {result.offered_events_per_s:,.0f}/s",
-            f"{result.e2e_latency_p99_s:.3f} s",
+            "API requests answered",
+            f"{api.achieved_per_s:,.0f} req/s, {api.failures} failed",
+            "",
         ),
     ]
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _table(result: BenchResult) -> str:
+    rows = _rows(result)
+    name_width = max(len(name) for name, _, _ in rows)
+    figure_width = max(len(figure) for _, figure, _ in rows)
+    return "\n".join(
+        f"{name:<{name_width}}  {figure:<{figure_width}}  {target}".rstrip()
+        for name, figure, target in rows
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=2_000, help="offered events/s for latency")
     parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--api-rate", type=float, default=300, help="campaign status requests/s")
+    parser.add_argument("--api-seconds", type=float, default=20)
     parser.add_argument("--output", default=".bench/latest.json")
 
 
@@ -294,7 +393,12 @@ def main_from_args(args: argparse.Namespace) -> int:
         )
         result = asyncio.run(
             run_benchmark(
-                bench_config(bootstrap, run_dir), args.events, args.rate, args.latency_seconds
+                bench_config(bootstrap, run_dir),
+                args.events,
+                args.rate,
+                args.latency_seconds,
+                args.api_rate,
+                args.api_seconds,
             )
         )
     print(_table(result))
