@@ -143,6 +143,35 @@ def test_a_step_drop_of_half_is_caught_within_a_day(
     assert caught and caught[0] - onset <= 24
 
 
+@PROPERTIES
+@given(
+    creators=st.integers(8, 25),
+    views=st.floats(3.5, 5.5).map(lambda e: 10**e),
+    rate=st.floats(0.02, 0.08),
+    decline=st.floats(0.08, 0.15),
+    seed=st.integers(0, 10**6),
+)
+def test_a_decline_of_a_tenth_a_day_is_caught_within_sixty_hours(
+    creators: int, views: float, rate: float, decline: float, seed: int
+) -> None:
+    """Fatigue: no step, the rate loses ``decline`` of itself every day (19-32% after 60 h).
+
+    From eight creators up: with three, a creator's own post-to-post spread (10% or more) is
+    most of what a 20% campaign-wide decline looks like, and it takes longer."""
+    campaign = Campaign(creators, views, rate, hours=WEEK + 66, seed=seed)
+    onset = WEEK
+    states = campaign.build(
+        lambda _c, hour: (1 - decline) ** ((hour - onset) / 24) if hour >= onset else 1.0
+    )
+    assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
+    caught = [
+        hour
+        for hour in range(onset, onset + 61, 2)
+        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
+    ]
+    assert caught and caught[0] - onset <= 60
+
+
 def test_no_events_or_no_creators_is_insufficient_data() -> None:
     assert detect([], T0).status == "insufficient_data"
     assert detect(Campaign().build(), None).status == "insufficient_data"
