@@ -66,6 +66,7 @@ class EventPublisher:
                         linger_ms=2,
                         retries=3,
                         max_block_ms=int(self.timeout * 1000),
+                        bootstrap_timeout_ms=int(self.timeout * 1000),
                         request_timeout_ms=int(self.timeout * 1000),
                         delivery_timeout_ms=int(self.timeout * 1000) + 2000,
                         max_request_size=16 * 1024 * 1024,
