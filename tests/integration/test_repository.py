@@ -6,6 +6,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
@@ -36,6 +37,20 @@ def test_saved_views_read_back_equal(repository: StatusRepository, views: BuildV
     assert repository.get_campaign("c1") == campaign
     assert repository.get_creator("c1", "a") == creators[0]
     assert repository.get_creator("c1", "b") == creators[1]
+
+
+def test_a_campaign_reads_back_as_the_json_of_its_view(
+    repository: StatusRepository, views: BuildViews
+) -> None:
+    campaign, creators = views("c1", {"a": "decaying", "b": "healthy"})
+    repository.save([campaign], creators)
+
+    body = repository.campaign_json("c1")
+
+    assert body is not None
+    assert CampaignView.model_validate_json(body) == campaign
+    assert orjson.loads(body) == campaign.model_dump(mode="json")
+    assert repository.campaign_json("nope") is None
 
 
 def test_a_campaign_without_data_keeps_its_nulls(
