@@ -86,6 +86,8 @@ def create_app(settings: MonitorSettings) -> faust.App:
         allowed_lateness=settings.allowed_lateness_hours * 3600,
         retention=max(7 * 24.0, settings.allowed_lateness_hours) * 3600 + 3600,
     )
+    telemetry.watch_state_size("campaigns", campaign_table)
+    telemetry.watch_state_size("creators", creator_table)
     repository = StatusRepository(make_engine(settings.database_url))
     alert_keeper = AlertKeeper(AlertRepository(repository.engine))
     changes = Changes()
@@ -182,7 +184,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         nonlocal resume_at
         if not changes or time.monotonic() < resume_at:
             return
-        taken = changes.take()
+        taken = changes.take(settings.snapshot_max_campaigns)
         campaign_ids = list(taken.campaigns)
         started = time.perf_counter()
         now = datetime.now(UTC)

@@ -8,6 +8,7 @@ a round costs about one creator per changed creator rather than the whole campai
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,10 +39,15 @@ class Changes:
     def everything(self, campaign_id: str) -> None:
         self.campaigns[campaign_id] = None
 
-    def take(self) -> Changes:
-        taken = Changes(self.campaigns)
-        self.campaigns = {}
-        return taken
+    def take(self, limit: int) -> Changes:
+        """The first ``limit`` changed campaigns (oldest change first); the rest wait for the
+        next round, so that a round after recovering a whole partition stays short."""
+        if len(self.campaigns) <= limit:
+            taken = Changes(self.campaigns)
+            self.campaigns = {}
+            return taken
+        first = list(itertools.islice(self.campaigns, limit))
+        return Changes({campaign_id: self.campaigns.pop(campaign_id) for campaign_id in first})
 
     def merge(self, other: Changes) -> None:
         for campaign_id, changed in other.campaigns.items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
 from contextlib import suppress
 from typing import get_args
 
@@ -52,6 +52,11 @@ INGEST_TO_PROCESSED = Histogram(
 SNAPSHOT_SECONDS = Histogram(
     "pulse_monitor_snapshot_duration_seconds",
     "Time to build and store one round of status snapshots.",
+)
+STATE_KEYS = Gauge(
+    "pulse_monitor_state_keys",
+    "Keys held in this worker's state tables (campaigns, creators).",
+    ["table"],
 )
 CAMPAIGNS = Gauge("pulse_campaigns", "Campaigns owned by this worker, by status.", ["status"])
 EVENT_TIME_LAG = Gauge(
@@ -106,6 +111,10 @@ def _event_time_lag() -> float:
 
 
 EVENT_TIME_LAG.set_function(_event_time_lag)
+
+
+def watch_state_size(table: str, keys: Sized) -> None:
+    STATE_KEYS.labels(table).set_function(lambda: len(keys))
 
 
 def record_batch(result: BatchResult, accepted_at: float | None) -> None:

@@ -35,13 +35,13 @@ def test_only_changed_creators_are_rebuilt_within_the_hour() -> None:
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     hours: dict[str, int] = {}
-    first = build_views(processor, changes.take(), NOW, viewed_hours=hours)
+    first = build_views(processor, changes.take(100), NOW, viewed_hours=hours)
     assert viewed_creators(first) == {"a", "b", "c"}
 
     result = processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
     for campaign_id, creator_id in result.touched_creators:
         changes.creators(campaign_id, (creator_id,))
-    campaigns, creators = build_views(processor, changes.take(), NOW, viewed_hours=hours)
+    campaigns, creators = build_views(processor, changes.take(100), NOW, viewed_hours=hours)
     assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
     assert campaigns[0].totals.spend == 40.0
     assert [c.creator_id for c in creators] == ["b"]
@@ -52,11 +52,11 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     hours: dict[str, int] = {}
-    build_views(processor, changes.take(), NOW, viewed_hours=hours)
+    build_views(processor, changes.take(100), NOW, viewed_hours=hours)
 
     processor.process(KEY, message(spend_raw("later", creator_id="a", occurred_at=T0 + 3_600)))
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(build_views(processor, changes.take(), NOW, viewed_hours=hours)) == {
+    assert viewed_creators(build_views(processor, changes.take(100), NOW, viewed_hours=hours)) == {
         "a",
         "b",
         "c",
@@ -64,7 +64,7 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
 
     changes.everything(CAMPAIGN)
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(build_views(processor, changes.take(), NOW, viewed_hours=hours)) == {
+    assert viewed_creators(build_views(processor, changes.take(100), NOW, viewed_hours=hours)) == {
         "a",
         "b",
         "c",
@@ -74,9 +74,19 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
 def test_changes_merge_back_after_a_failed_round() -> None:
     changes = Changes()
     changes.creators("x", ["a"])
-    taken = changes.take()
+    taken = changes.take(100)
     assert not changes
     changes.creators("x", ["b"])
     changes.everything("y")
     changes.merge(taken)
     assert changes.campaigns == {"x": {"a", "b"}, "y": None}
+
+
+def test_a_round_takes_at_most_its_limit_oldest_first() -> None:
+    changes = Changes()
+    for campaign_id in "abcde":
+        changes.creators(campaign_id, ["x"])
+    assert list(changes.take(2).campaigns) == ["a", "b"]
+    assert list(changes.take(2).campaigns) == ["c", "d"]
+    assert list(changes.take(2).campaigns) == ["e"]
+    assert not changes
