@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import os
-import statistics
 import sys
 import time
 import uuid
@@ -33,7 +32,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.bench.api_load import ApiLoadResult
+from services.bench.api_load import ApiLoadResult, percentile
 from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack, StackConfig
 
@@ -263,12 +262,6 @@ async def _api_load(
     return ApiLoadResult(**json.loads(stdout))
 
 
-def _percentile(values: list[float], q: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def bench_config(bootstrap: str, run_dir: Path) -> StackConfig:
     database = f"sqlite:///{run_dir.absolute()}/bench-{uuid.uuid4().hex[:8]}.db"
     return StackConfig.isolated(bootstrap, database, run_dir, "bench")
@@ -307,8 +300,8 @@ async def run_benchmark(
         monitor_events_per_s=monitor_rate,
         ratio=monitor_rate / raw_rate,
         offered_events_per_s=rate,
-        e2e_latency_p50_s=_percentile(latencies, 50),
-        e2e_latency_p99_s=_percentile(latencies, 99),
+        e2e_latency_p50_s=percentile(latencies, 50),
+        e2e_latency_p99_s=percentile(latencies, 99),
         e2e_samples=len(latencies),
         api=api,
     )
