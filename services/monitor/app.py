@@ -185,11 +185,15 @@ def create_app(settings: MonitorSettings) -> faust.App:
         if not changes or time.monotonic() < resume_at:
             return
         taken = changes.take(settings.snapshot_max_campaigns)
-        campaign_ids = list(taken.campaigns)
         started = time.perf_counter()
         now = datetime.now(UTC)
-        found = targets(campaign_ids)
-        campaigns, creators = build_views(processor, taken, now, found, viewed_hours)
+        found = targets(list(taken.campaigns))
+        campaigns, creators, covered = build_views(
+            processor, taken, now, found, viewed_hours, settings.snapshot_round_seconds
+        )
+        changes.merge(taken)
+        taken = covered
+        campaign_ids = list(taken.campaigns)
         try:
             await asyncio.to_thread(repository.save, campaigns, creators)
             changed = await asyncio.to_thread(alert_keeper.evaluate, campaigns, now)

@@ -25,8 +25,10 @@ class MonitorSettings(SharedSettings):
     data_dir: str = ".run/monitor"
     store: str = "memory://"
     snapshot_interval_seconds: float = 0.25
-    # At most this many campaigns per status round; the rest are left for the next rounds.
+    # A status round takes at most this many campaigns and stops taking more after this long;
+    # the rest wait for the next rounds.
     snapshot_max_campaigns: int = 500
+    snapshot_round_seconds: float = 0.15
     session_timeout_seconds: float = 6.0
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0

@@ -1,14 +1,17 @@
 """Status snapshots: the monitor's state turned into views and written to the database.
 
-A status round rebuilds the view of every campaign that changed, and of the creators in it that
-changed; the other creators' views are rebuilt only when the campaign's event time has moved to a
-new hour (their windows and status are computed per hour and per six-hour block of event time), so
-a round costs about one creator per changed creator rather than the whole campaign.
+A status round rebuilds, oldest change first and for as long as its time budget lasts, the view of
+every campaign that changed and of the creators in it that changed; the other creators' views are
+rebuilt only when the campaign's event time has moved to a new hour (their windows and status are
+computed per hour and per six-hour block of event time), so a round costs about one creator view
+per changed creator rather than the whole campaign.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+import time
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,11 +53,14 @@ class Changes:
         return Changes({campaign_id: self.campaigns.pop(campaign_id) for campaign_id in first})
 
     def merge(self, other: Changes) -> None:
-        for campaign_id, changed in other.campaigns.items():
+        """Put ``other``'s changes back, ahead of the newer ones: they have waited longer."""
+        combined = Changes(dict(other.campaigns))
+        for campaign_id, changed in self.campaigns.items():
             if changed is None:
-                self.everything(campaign_id)
+                combined.everything(campaign_id)
             else:
-                self.creators(campaign_id, changed)
+                combined.creators(campaign_id, changed)
+        self.campaigns = combined.campaigns
 
 
 def build_views(
@@ -63,13 +69,22 @@ def build_views(
     now: datetime,
     targets: Mapping[str, CampaignTargets] | None = None,
     viewed_hours: MutableMapping[str, int] | None = None,
-) -> tuple[list[CampaignView], list[CreatorView]]:
-    """Views of the changed campaigns and creators; ``viewed_hours`` remembers, per campaign, the
-    event-time hour its creators were all last viewed at."""
+    budget_seconds: float = math.inf,
+) -> tuple[list[CampaignView], list[CreatorView], Changes]:
+    """Views of changed campaigns and creators, taken from ``changes`` oldest first until
+    ``budget_seconds`` are spent (at least one campaign), with the changes they cover.
+
+    ``viewed_hours`` remembers, per campaign, the event-time hour its creators were all last
+    viewed at.
+    """
+    deadline = time.monotonic() + budget_seconds
     viewed = viewed_hours if viewed_hours is not None else {}
     campaigns: list[CampaignView] = []
     creators: list[CreatorView] = []
-    for campaign_id, changed in changes.campaigns.items():
+    covered = Changes()
+    while changes and (not covered or time.monotonic() < deadline):
+        campaign_id = next(iter(changes.campaigns))
+        changed = covered.campaigns[campaign_id] = changes.campaigns.pop(campaign_id)
         campaign = processor.load_campaign(campaign_id)
         if campaign is None:
             continue
@@ -96,4 +111,4 @@ def build_views(
         for creator in members:
             own = detect([creator], campaign.watermark, goals)
             creators.append(creator_view(creator, campaign.watermark, own.status, own.reasons, now))
-    return campaigns, creators
+    return campaigns, creators, covered

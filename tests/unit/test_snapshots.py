@@ -35,13 +35,13 @@ def test_only_changed_creators_are_rebuilt_within_the_hour() -> None:
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     hours: dict[str, int] = {}
-    first = build_views(processor, changes.take(100), NOW, viewed_hours=hours)
+    first = build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
     assert viewed_creators(first) == {"a", "b", "c"}
 
     result = processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
     for campaign_id, creator_id in result.touched_creators:
         changes.creators(campaign_id, (creator_id,))
-    campaigns, creators = build_views(processor, changes.take(100), NOW, viewed_hours=hours)
+    campaigns, creators = build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
     assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
     assert campaigns[0].totals.spend == 40.0
     assert [c.creator_id for c in creators] == ["b"]
@@ -52,11 +52,13 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     hours: dict[str, int] = {}
-    build_views(processor, changes.take(100), NOW, viewed_hours=hours)
+    build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
 
     processor.process(KEY, message(spend_raw("later", creator_id="a", occurred_at=T0 + 3_600)))
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(build_views(processor, changes.take(100), NOW, viewed_hours=hours)) == {
+    assert viewed_creators(
+        build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
+    ) == {
         "a",
         "b",
         "c",
@@ -64,7 +66,9 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
 
     changes.everything(CAMPAIGN)
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(build_views(processor, changes.take(100), NOW, viewed_hours=hours)) == {
+    assert viewed_creators(
+        build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
+    ) == {
         "a",
         "b",
         "c",
@@ -90,3 +94,25 @@ def test_a_round_takes_at_most_its_limit_oldest_first() -> None:
     assert list(changes.take(2).campaigns) == ["c", "d"]
     assert list(changes.take(2).campaigns) == ["e"]
     assert not changes
+
+
+def test_a_spent_budget_ends_the_round_after_one_campaign_and_keeps_the_rest() -> None:
+    processor, changes = processor_with(spend_raw("s", occurred_at=T0))
+    for other in ("later-1", "later-2"):
+        changes.everything(other)
+    campaigns, _, covered = build_views(processor, changes, NOW, budget_seconds=0.0)
+    assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
+    assert list(covered.campaigns) == [CAMPAIGN]
+    assert list(changes.campaigns) == ["later-1", "later-2"]
+
+
+def test_changes_put_back_go_ahead_of_newer_ones() -> None:
+    changes = Changes()
+    changes.creators("new", ["a"])
+    changes.creators("both", ["b"])
+    waited = Changes()
+    waited.creators("old", ["c"])
+    waited.creators("both", ["d"])
+    changes.merge(waited)
+    assert list(changes.campaigns) == ["old", "both", "new"]
+    assert changes.campaigns["both"] == {"b", "d"}
