@@ -64,6 +64,10 @@ class EventPublisher:
                         client_id="pulse-ingest",
                         acks="all",
                         linger_ms=2,
+                        # Room for all of a request's messages to one partition in one record
+                        # batch (the default, 16 KiB, fits four 10-event messages): half the
+                        # producer's CPU per event. Stays under Kafka's default 1 MiB batch limit.
+                        batch_size=1024 * 1024,
                         retries=3,
                         max_block_ms=int(self.timeout * 1000),
                         bootstrap_timeout_ms=int(self.timeout * 1000),
