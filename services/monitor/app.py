@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import faust
 import structlog
-from faust.types import TP, EventT, StreamT, TableT
+from faust.types import TP, ChannelT, EventT, StreamT, TableT
 from prometheus_client import start_http_server
 
 from services.domain.config import parse_config, targets_of
@@ -25,13 +25,16 @@ from services.monitor.alert_keeper import AlertKeeper
 from services.monitor.buffer import HeldWrites
 from services.monitor.processor import Processor
 from services.monitor.settings import MonitorSettings
-from services.monitor.snapshots import Changes, build_views
+from services.monitor.snapshots import Changes, StatusRounds
 from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.repository import StatusRepository
 
 log = structlog.get_logger(__name__)
+
+# Messages waiting in the agent's buffer beyond which the worker counts as behind.
+BACKLOG_MESSAGES = 100
 
 
 def _broker_urls(bootstrap_servers: str) -> list[str]:
@@ -91,7 +94,9 @@ def create_app(settings: MonitorSettings) -> faust.App:
     repository = StatusRepository(make_engine(settings.database_url))
     alert_keeper = AlertKeeper(AlertRepository(repository.engine))
     changes = Changes()
-    viewed_hours: dict[str, int] = {}
+    rounds = StatusRounds(
+        processor, settings.snapshot_round_seconds, settings.reassess_interval_seconds
+    )
 
     @app.task(on_leader=False)
     async def prepare() -> None:
@@ -120,6 +125,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
     async def monitor(stream: StreamT[bytes]) -> None:
         # StreamT does not declare noack(); the stream Faust passes is a faust.Stream.
         acked_manually = cast(faust.Stream[bytes], stream).noack()
+        inputs.append(cast(ChannelT[bytes], acked_manually.channel))
         event: EventT[bytes]
         async for event in acked_manually.events():
             message = event.message
@@ -175,9 +181,15 @@ def create_app(settings: MonitorSettings) -> faust.App:
     async def sample_consumer_lag() -> None:
         await telemetry.sample_consumer_lag(app, settings.events_topic)
 
-    # Under load, snapshot rounds pause for twice as long as the last one took, so building views
-    # never takes more than a third of the worker from processing events.
+    # While messages wait in the agent's buffer, a status round is followed by a pause four times
+    # as long as it took, so building views takes at most a fifth of a busy worker (whose figures
+    # lag by its backlog anyway); a worker keeping up runs them back to back, so that figures are
+    # fresh.
+    inputs: list[ChannelT[bytes]] = []
     resume_at = 0.0
+
+    def behind() -> bool:
+        return any(channel.queue.qsize() > BACKLOG_MESSAGES for channel in inputs)
 
     @app.timer(interval=settings.snapshot_interval_seconds, on_leader=False)
     async def write_snapshots() -> None:
@@ -188,9 +200,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         started = time.perf_counter()
         now = datetime.now(UTC)
         found = targets(list(taken.campaigns))
-        campaigns, creators, covered = build_views(
-            processor, taken, now, found, viewed_hours, settings.snapshot_round_seconds
-        )
+        campaigns, creators, covered = rounds.build(taken, now, found)
         changes.merge(taken)
         taken = covered
         campaign_ids = list(taken.campaigns)
@@ -208,7 +218,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
                 key=alert.campaign_id.encode(), value=alert.model_dump_json().encode()
             )
         took = time.perf_counter() - started
-        resume_at = time.monotonic() + 2 * took
+        resume_at = time.monotonic() + (4 * took if behind() else 0.0)
         telemetry.record_snapshot(campaigns, took)
         telemetry.record_targets(
             {cid: found[cid].target_cac if cid in found else None for cid in campaign_ids}

@@ -28,14 +28,19 @@ class MonitorSettings(SharedSettings):
     # A status round takes at most this many campaigns and stops taking more after this long;
     # the rest wait for the next rounds.
     snapshot_max_campaigns: int = 500
-    snapshot_round_seconds: float = 0.15
+    snapshot_round_seconds: float = 0.1
+    # A campaign's status is re-tested at least this often while its event time stays in one
+    # six-hour block (its figures are rebuilt every round).
+    reassess_interval_seconds: float = 5.0
     session_timeout_seconds: float = 6.0
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0
     commit_interval_seconds: float = 1.0
     # Table writes are held and flushed per partition after this many messages or this long.
-    flush_max_messages: int = 200
-    flush_interval_seconds: float = 0.2
+    # Views are built from held state, so this delays only the changelog and the offset commit
+    # (what a crashed worker's successor processes again), not what the API shows.
+    flush_max_messages: int = 1000
+    flush_interval_seconds: float = 1.0
     # Recently used campaign and creator states kept decoded (each table), besides held ones.
     decoded_states: int = 2048
     alerts_topic: str = "pulse.alerts"

@@ -12,13 +12,14 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.domain.detection import CampaignTargets, detect
+from services.domain.detection import Assessment, CampaignTargets, detect
+from services.domain.state import CreatorState
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
-from services.domain.windows import bucket_start
+from services.domain.windows import block_start, bucket_start
 from services.monitor.processor import Processor
 
 NO_TARGETS = CampaignTargets()
@@ -63,52 +64,98 @@ class Changes:
         self.campaigns = combined.campaigns
 
 
-def build_views(
-    processor: Processor,
-    changes: Changes,
-    now: datetime,
-    targets: Mapping[str, CampaignTargets] | None = None,
-    viewed_hours: MutableMapping[str, int] | None = None,
-    budget_seconds: float = math.inf,
-) -> tuple[list[CampaignView], list[CreatorView], Changes]:
-    """Views of changed campaigns and creators, taken from ``changes`` oldest first until
-    ``budget_seconds`` are spent (at least one campaign), with the changes they cover.
+@dataclass
+class _Assessed:
+    at: float
+    block: int
+    assessment: Assessment
 
-    ``viewed_hours`` remembers, per campaign, the event-time hour its creators were all last
-    viewed at.
+
+class StatusRounds:
+    """Builds the views of a status round, remembering between rounds, per campaign, the hour its
+    creators were all last viewed at and its last assessment.
+
+    A campaign's assessment (the detector over all its creators, about half the cost of its view)
+    is reused for up to ``reassess_seconds`` of wall time while its event time stays in the same
+    six-hour block and its configuration is unchanged: a campaign that changes every round is not
+    re-tested every round, and its status lags its figures by at most that long.
     """
-    deadline = time.monotonic() + budget_seconds
-    viewed = viewed_hours if viewed_hours is not None else {}
-    campaigns: list[CampaignView] = []
-    creators: list[CreatorView] = []
-    covered = Changes()
-    while changes and (not covered or time.monotonic() < deadline):
-        campaign_id = next(iter(changes.campaigns))
-        changed = covered.campaigns[campaign_id] = changes.campaigns.pop(campaign_id)
-        campaign = processor.load_campaign(campaign_id)
-        if campaign is None:
-            continue
-        members = processor.load_campaign_creators(campaign)
-        goals = (targets or {}).get(campaign_id, NO_TARGETS)
-        assessment = detect(members, campaign.watermark, goals)
-        campaigns.append(
-            campaign_view(
-                campaign_id,
-                campaign.currency,
-                members,
-                campaign.watermark,
-                assessment.status,
-                assessment.reasons,
-                now,
-                assessment.contributors,
+
+    def __init__(
+        self,
+        processor: Processor,
+        budget_seconds: float = math.inf,
+        reassess_seconds: float = 0.0,
+    ) -> None:
+        self.processor = processor
+        self.budget_seconds = budget_seconds
+        self.reassess_seconds = reassess_seconds
+        self._viewed_hours: dict[str, int] = {}
+        self._assessed: dict[str, _Assessed] = {}
+
+    def build(
+        self,
+        changes: Changes,
+        now: datetime,
+        targets: Mapping[str, CampaignTargets] | None = None,
+    ) -> tuple[list[CampaignView], list[CreatorView], Changes]:
+        """Views of changed campaigns and creators, taken from ``changes`` oldest first until
+        the budget is spent (at least one campaign), with the changes they cover."""
+        deadline = time.monotonic() + self.budget_seconds
+        campaigns: list[CampaignView] = []
+        creators: list[CreatorView] = []
+        covered = Changes()
+        while changes and (not covered or time.monotonic() < deadline):
+            campaign_id = next(iter(changes.campaigns))
+            changed = covered.campaigns[campaign_id] = changes.campaigns.pop(campaign_id)
+            campaign = self.processor.load_campaign(campaign_id)
+            if campaign is None:
+                continue
+            members = self.processor.load_campaign_creators(campaign)
+            goals = (targets or {}).get(campaign_id, NO_TARGETS)
+            assessment = self._assess(campaign_id, members, campaign.watermark, goals, changed)
+            campaigns.append(
+                campaign_view(
+                    campaign_id,
+                    campaign.currency,
+                    members,
+                    campaign.watermark,
+                    assessment.status,
+                    assessment.reasons,
+                    now,
+                    assessment.contributors,
+                )
             )
-        )
-        hour = bucket_start(campaign.watermark) if campaign.watermark is not None else 0
-        if changed is not None and viewed.get(campaign_id) == hour:
-            members = [creator for creator in members if creator.creator_id in changed]
-        else:
-            viewed[campaign_id] = hour
-        for creator in members:
-            own = detect([creator], campaign.watermark, goals)
-            creators.append(creator_view(creator, campaign.watermark, own.status, own.reasons, now))
-    return campaigns, creators, covered
+            hour = bucket_start(campaign.watermark) if campaign.watermark is not None else 0
+            if changed is not None and self._viewed_hours.get(campaign_id) == hour:
+                members = [creator for creator in members if creator.creator_id in changed]
+            else:
+                self._viewed_hours[campaign_id] = hour
+            for creator in members:
+                own = detect([creator], campaign.watermark, goals)
+                creators.append(
+                    creator_view(creator, campaign.watermark, own.status, own.reasons, now)
+                )
+        return campaigns, creators, covered
+
+    def _assess(
+        self,
+        campaign_id: str,
+        members: list[CreatorState],
+        watermark: float | None,
+        goals: CampaignTargets,
+        changed: set[str] | None,
+    ) -> Assessment:
+        block = block_start(watermark) if watermark is not None else 0
+        clock = time.monotonic()
+        last = self._assessed.get(campaign_id)
+        if (
+            last is not None
+            and changed is not None
+            and last.block == block
+            and clock - last.at < self.reassess_seconds
+        ):
+            return last.assessment
+        assessment = detect(members, watermark, goals)
+        self._assessed[campaign_id] = _Assessed(clock, block, assessment)
+        return assessment

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
+
+from services.domain.detection import Assessment, detect
+from services.domain.state import CreatorState
 from services.domain.views import CampaignView, CreatorView
-from services.monitor import codec
+from services.monitor import codec, snapshots
 from services.monitor.buffer import HeldWrites
 from services.monitor.processor import Processor
-from services.monitor.snapshots import Changes, build_views
+from services.monitor.snapshots import Changes, StatusRounds
 from tests.unit.strategies import CAMPAIGN, LATENESS, RETENTION, T0, spend_raw
 from tests.unit.test_processor import KEY, message
 
@@ -34,14 +39,14 @@ def test_only_changed_creators_are_rebuilt_within_the_hour() -> None:
     processor, changes = processor_with(
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
-    hours: dict[str, int] = {}
-    first = build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
+    rounds = StatusRounds(processor)
+    first = rounds.build(changes.take(100), NOW)[:2]
     assert viewed_creators(first) == {"a", "b", "c"}
 
     result = processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
     for campaign_id, creator_id in result.touched_creators:
         changes.creators(campaign_id, (creator_id,))
-    campaigns, creators = build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
+    campaigns, creators = rounds.build(changes.take(100), NOW)[:2]
     assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
     assert campaigns[0].totals.spend == 40.0
     assert [c.creator_id for c in creators] == ["b"]
@@ -51,14 +56,12 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
     processor, changes = processor_with(
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
-    hours: dict[str, int] = {}
-    build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
+    rounds = StatusRounds(processor)
+    rounds.build(changes.take(100), NOW)[:2]
 
     processor.process(KEY, message(spend_raw("later", creator_id="a", occurred_at=T0 + 3_600)))
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(
-        build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
-    ) == {
+    assert viewed_creators(rounds.build(changes.take(100), NOW)[:2]) == {
         "a",
         "b",
         "c",
@@ -66,9 +69,7 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
 
     changes.everything(CAMPAIGN)
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(
-        build_views(processor, changes.take(100), NOW, viewed_hours=hours)[:2]
-    ) == {
+    assert viewed_creators(rounds.build(changes.take(100), NOW)[:2]) == {
         "a",
         "b",
         "c",
@@ -100,7 +101,7 @@ def test_a_spent_budget_ends_the_round_after_one_campaign_and_keeps_the_rest() -
     processor, changes = processor_with(spend_raw("s", occurred_at=T0))
     for other in ("later-1", "later-2"):
         changes.everything(other)
-    campaigns, _, covered = build_views(processor, changes, NOW, budget_seconds=0.0)
+    campaigns, _, covered = StatusRounds(processor, budget_seconds=0.0).build(changes, NOW)
     assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
     assert list(covered.campaigns) == [CAMPAIGN]
     assert list(changes.campaigns) == ["later-1", "later-2"]
@@ -116,3 +117,32 @@ def test_changes_put_back_go_ahead_of_newer_ones() -> None:
     changes.merge(waited)
     assert list(changes.campaigns) == ["old", "both", "new"]
     assert changes.campaigns["both"] == {"b", "d"}
+
+
+def test_a_campaigns_assessment_is_reused_within_its_block_until_its_config_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assessed: list[int] = []
+
+    def counting_detect(creators: list[CreatorState], *args: Any) -> Assessment:
+        assessed.append(len(creators))
+        return detect(creators, *args)
+
+    monkeypatch.setattr(snapshots, "detect", counting_detect)
+    processor, changes = processor_with(
+        *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
+    )
+    rounds = StatusRounds(processor, reassess_seconds=3600)
+    rounds.build(changes.take(100), NOW)
+    assert sorted(assessed) == [1, 1, 1, 3]
+
+    assessed.clear()
+    processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
+    changes.creators(CAMPAIGN, ["b"])
+    rounds.build(changes.take(100), NOW)
+    assert assessed == [1]
+
+    assessed.clear()
+    changes.everything(CAMPAIGN)
+    rounds.build(changes.take(100), NOW)
+    assert sorted(assessed) == [1, 1, 1, 3]
