@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -223,17 +222,3 @@ async def measure_memory(
         rss_bytes_per_creator=(loaded - empty) * 1024 * 1024 / held,
         seconds_to_recover=recovered,
     )
-
-
-def main() -> None:
-    """A quick look without the rest of the benchmark: ``python -m services.bench.memory``."""
-    from services.bench.run import bench_config
-    from services.runtime.broker import EmbeddedBroker
-
-    with EmbeddedBroker() as broker:
-        config = bench_config(broker.bootstrap_servers, Path(".bench/run"))
-        print(asyncio.run(measure_memory(config, int(sys.argv[1]), 20, 30)))
-
-
-if __name__ == "__main__":
-    main()

@@ -7,7 +7,9 @@
 4. API: campaign status requests at a steady rate from a second process (``api_load``), once the
    monitor has written every campaign's snapshot;
 5. end-to-end latency: events offered at a steady rate; probe snapshots timed from ingest's 202 to
-   being visible in the API.
+   being visible in the API;
+6. memory: a fresh worker recovering 10,000 campaigns x 20 creators with a week of state
+   (``memory``; ``--memory-campaigns 0`` skips it).
 
 Each phase's figure is set against its target from the performance issue in the printed table.
 """
@@ -33,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.bench.api_load import ApiLoadResult, percentile
+from services.bench.memory import MemoryResult, measure_memory
 from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack, StackConfig
 
@@ -40,6 +43,9 @@ INGEST_TARGET_EVENTS_PER_S = 20_000
 MONITOR_TARGET_RATIO = 0.3
 E2E_TARGET_P99_S = 1.0
 API_TARGET_P99_MS = 25.0
+MEMORY_TARGET_BYTES_PER_CREATOR = 2048
+MEMORY_CREATORS_PER_CAMPAIGN = 20
+MEMORY_WATCH_SECONDS = 30
 BENCH_CAMPAIGNS = 200
 
 
@@ -55,6 +61,7 @@ class BenchResult:
     e2e_latency_p99_s: float
     e2e_samples: int
     api: ApiLoadResult
+    memory: MemoryResult | None = None
 
 
 def _iso(at: datetime) -> str:
@@ -353,6 +360,30 @@ def _rows(result: BenchResult) -> list[tuple[str, str, str]]:
             f"{api.achieved_per_s:,.0f} req/s, {api.failures} failed",
             "",
         ),
+        *(_memory_rows(result.memory) if result.memory is not None else []),
+    ]
+
+
+def _memory_rows(memory: MemoryResult) -> list[tuple[str, str, str]]:
+    held = f"{memory.creators_held:,} creators"
+    return [
+        (
+            f"worker RSS holding {held}",
+            f"{memory.loaded_worker_rss_mib:,.0f} MiB "
+            f"(empty {memory.empty_worker_rss_mib:,.0f}, "
+            f"peak in status rounds {memory.peak_rss_during_status_rounds_mib:,.0f})",
+            "",
+        ),
+        (
+            "memory per creator-in-campaign",
+            f"{memory.rss_bytes_per_creator:,.0f} B "
+            f"(state {memory.state_bytes_per_creator:,.0f} B encoded)",
+            f"≤ {MEMORY_TARGET_BYTES_PER_CREATOR:,} B: "
+            + _against(
+                memory.rss_bytes_per_creator, MEMORY_TARGET_BYTES_PER_CREATOR, at_least=False
+            ),
+        ),
+        ("recovery of that state", f"{memory.seconds_to_recover:.0f} s", ""),
     ]
 
 
@@ -372,6 +403,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--api-rate", type=float, default=300, help="campaign status requests/s")
     parser.add_argument("--api-seconds", type=float, default=20)
+    parser.add_argument(
+        "--memory-campaigns",
+        type=int,
+        default=10_000,
+        help="campaigns (x 20 creators) a worker recovers for the memory figure; 0 to skip",
+    )
     parser.add_argument("--output", default=".bench/latest.json")
 
 
@@ -394,6 +431,15 @@ def main_from_args(args: argparse.Namespace) -> int:
                 args.api_seconds,
             )
         )
+        if args.memory_campaigns > 0:
+            result.memory = asyncio.run(
+                measure_memory(
+                    bench_config(bootstrap, run_dir),
+                    args.memory_campaigns,
+                    MEMORY_CREATORS_PER_CAMPAIGN,
+                    MEMORY_WATCH_SECONDS,
+                )
+            )
     print(_table(result))
     output.write_text(json.dumps(asdict(result), indent=2) + "\n")
     print(f"\nwritten to {output}")
