@@ -199,9 +199,11 @@ def _difference(new: Counters, old: Counters) -> Counters:
 
 
 def _too_late(
-    campaign: CampaignState, event: PostMetrics | Conversion | Spend, allowed_lateness: float
+    campaign: CampaignState,
+    event: PostMetrics | Conversion | Spend,
+    at: float,
+    allowed_lateness: float,
 ) -> Applied | None:
-    at = event.event_time.timestamp()
     if campaign.watermark is not None and at < campaign.watermark - allowed_lateness:
         hours = allowed_lateness / HOUR
         return Applied(
@@ -253,7 +255,7 @@ def _apply_snapshot(
     previous = creator.posts.get(event.post_id)
     if previous is not None and at <= previous.observed_at:
         return DUPLICATE
-    late = _too_late(campaign, event, allowed_lateness)
+    late = _too_late(campaign, event, at, allowed_lateness)
     if late is not None:
         return late
     counts = _snapshot_counts(event)
@@ -282,7 +284,7 @@ def _apply_once(
 ) -> Applied:
     if creator.has_counted(event.event_id, at):
         return DUPLICATE
-    late = _too_late(campaign, event, allowed_lateness)
+    late = _too_late(campaign, event, at, allowed_lateness)
     if late is not None:
         return late
     if isinstance(event, Spend):
