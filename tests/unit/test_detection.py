@@ -248,6 +248,67 @@ def test_a_conversion_drop_is_seen_once_the_data_has_settled() -> None:
     assert [r.kind for r in found.reasons] == ["conversion_rate_drop", "cac_rise"]
 
 
+@PROPERTIES
+@given(
+    creators=st.integers(5, 25),
+    per_day=st.floats(200, 2_000),
+    drop=st.floats(0.4, 0.7),
+    seed=st.integers(0, 10**6),
+)
+def test_a_fall_in_conversions_alone_is_caught_within_three_days(
+    creators: int, per_day: float, drop: float, seed: int
+) -> None:
+    """CAC creep as a step: views, engagement and spend hold while conversions fall by 40% or
+    more. Conversions are tested on data a day old, counted by day, so it takes longer than an
+    engagement drop; from 200 conversions a day (campaign-wide) it is seen within 72 hours."""
+    campaign = Campaign(
+        creators,
+        views_per_hour=5_000,
+        customers_per_view=per_day / 24 / (5_000 * creators),
+        spend_per_hour=10,
+        hours=WEEK + 72,
+        seed=seed,
+    )
+    onset = WEEK
+    states = _only_conversions_drop(campaign.build(after(onset, drop)), campaign)
+    assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
+    caught = [
+        hour
+        for hour in range(onset, onset + 73, 3)
+        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
+    ]
+    assert caught and caught[0] - onset <= 72
+
+
+@PROPERTIES
+@given(
+    creators=st.integers(3, 25),
+    per_day=st.floats(20, 2_000),
+    seed=st.integers(0, 10**6),
+)
+def test_steady_conversions_never_decay(creators: int, per_day: float, seed: int) -> None:
+    campaign = Campaign(
+        creators,
+        views_per_hour=5_000,
+        customers_per_view=per_day / 24 / (5_000 * creators),
+        spend_per_hour=10,
+        seed=seed,
+    )
+    states = campaign.build()
+    for hour in range(WEEK - 72, WEEK, 12):
+        assert campaign.status_at(prefix(states, hour + 1), hour).status != "decaying"
+
+
+def test_a_creator_who_joins_after_the_baseline_is_no_conversion_drop() -> None:
+    campaign = Campaign(views_per_hour=20_000, customers_per_view=0.0005, spend_per_hour=10)
+    states = campaign.build()
+    newcomer = CreatorState("camp", "creator-new")
+    for hour in range(WEEK - 30, WEEK):
+        counters = Counters(views=200_000, likes=10_000, spend_micros=to_micros(10))
+        newcomer.buckets[T0 + hour * int(HOUR)] = Bucket(counters)
+    assert detect([*states, newcomer], campaign.watermark).status == "healthy"
+
+
 def _only_conversions_drop(states: list[CreatorState], campaign: Campaign) -> list[CreatorState]:
     """Restore the engagement the factor took away, so that only conversions fell."""
     steady = campaign.build()
