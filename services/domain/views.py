@@ -6,7 +6,7 @@ computed here, from state, by pure functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -176,20 +176,34 @@ def _efficiency(c: Counters, posts: Sequence[PostSnapshot]) -> Efficiency:
     )
 
 
-def window_counters(creators: Sequence[CreatorState], window: Window, end: float) -> Counters:
+def bucket_totals(creators: Sequence[CreatorState]) -> Mapping[int, Counters]:
+    """The creators' counters summed per bucket start: windows and the trend read this once
+    rather than every creator's buckets each."""
+    if len(creators) == 1:
+        return {start: bucket.counters for start, bucket in creators[0].buckets.items()}
+    totals: dict[int, Counters] = {}
+    for creator in creators:
+        for start, bucket in creator.buckets.items():
+            found = totals.get(start)
+            if found is None:
+                found = totals[start] = Counters()
+            found.add(bucket.counters)
+    return totals
+
+
+def window_counters(buckets: Mapping[int, Counters], window: Window, end: float) -> Counters:
     start, stop = window.bounds(end)
     total = Counters()
-    for creator in creators:
-        for bucket in in_window(creator.buckets, start, stop):
-            total.add(bucket.counters)
+    for counters in in_window(buckets, start, stop):
+        total.add(counters)
     return total
 
 
 def _window_figures(
-    creators: Sequence[CreatorState], posts: Sequence[PostSnapshot], window: Window, end: float
+    buckets: Mapping[int, Counters], posts: Sequence[PostSnapshot], window: Window, end: float
 ) -> WindowFigures:
     start, stop = window.bounds(end)
-    c = window_counters(creators, window, end)
+    c = window_counters(buckets, window, end)
     totals = _totals(c)
     efficiency = _efficiency(c, [p for p in posts if start <= p.posted_at < stop])
     return WindowFigures(
@@ -207,7 +221,7 @@ TREND_STEP = BLOCK
 TREND_STEPS = 28
 
 
-def trend(creators: Sequence[CreatorState], watermark: float | None) -> list[TrendPoint]:
+def trend(buckets: Mapping[int, Counters], watermark: float | None) -> list[TrendPoint]:
     """Figures per six-hour block (UTC) over the seven days of event time up to the watermark; the
     last block is the one still filling."""
     if watermark is None:
@@ -215,10 +229,9 @@ def trend(creators: Sequence[CreatorState], watermark: float | None) -> list[Tre
     end = block_start(watermark) + BLOCK
     start = end - TREND_STEP * TREND_STEPS
     steps = [Counters() for _ in range(TREND_STEPS)]
-    for creator in creators:
-        for at, bucket in creator.buckets.items():
-            if start <= at < end:
-                steps[int((at - start) // TREND_STEP)].add(bucket.counters)
+    for at, counters in buckets.items():
+        if start <= at < end:
+            steps[int((at - start) // TREND_STEP)].add(counters)
     points = []
     for index, c in enumerate(steps):
         spend = from_micros(c.spend_micros)
@@ -248,12 +261,12 @@ def _lifetime(creators: Sequence[CreatorState]) -> Counters:
 
 
 def _figures(
-    creators: Sequence[CreatorState], watermark: float | None
+    creators: Sequence[CreatorState], buckets: Mapping[int, Counters], watermark: float | None
 ) -> tuple[Totals, Efficiency, dict[str, WindowFigures], int]:
     posts = [p for creator in creators for p in creator.posts.values()]
     lifetime = _lifetime(creators)
     windows = (
-        {w.name: _window_figures(creators, posts, w, watermark) for w in WINDOWS}
+        {w.name: _window_figures(buckets, posts, w, watermark) for w in WINDOWS}
         if watermark is not None
         else {}
     )
@@ -268,7 +281,7 @@ def creator_view(
     updated_at: datetime,
     tier_bounds: Sequence[tuple[str, int]] = DEFAULT_TIER_BOUNDS,
 ) -> CreatorView:
-    totals, efficiency, windows, posts = _figures([creator], watermark)
+    totals, efficiency, windows, posts = _figures([creator], bucket_totals([creator]), watermark)
     return CreatorView(
         campaign_id=creator.campaign_id,
         creator_id=creator.creator_id,
@@ -296,7 +309,8 @@ def campaign_view(
     updated_at: datetime,
     contributors: Sequence[Contributor] = (),
 ) -> CampaignView:
-    totals, efficiency, windows, posts = _figures(creators, watermark)
+    buckets = bucket_totals(creators)
+    totals, efficiency, windows, posts = _figures(creators, buckets, watermark)
     return CampaignView(
         campaign_id=campaign_id,
         currency=currency,
@@ -308,7 +322,7 @@ def campaign_view(
         totals=totals,
         efficiency=efficiency,
         windows=windows,
-        trend=trend(creators, watermark),
+        trend=trend(buckets, watermark),
         as_of=_utc(watermark) if watermark is not None else None,
         updated_at=updated_at,
     )

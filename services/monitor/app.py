@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import faust
 import structlog
-from faust.types import TP, ChannelT, EventT, StreamT, TableT
+from faust.types import TP, EventT, StreamT, TableT
 from prometheus_client import start_http_server
 
 from services.domain.config import parse_config, targets_of
@@ -33,8 +33,9 @@ from services.storage.repository import StatusRepository
 
 log = structlog.get_logger(__name__)
 
-# Messages waiting in the agent's buffer beyond which the worker counts as behind.
-BACKLOG_MESSAGES = 100
+# How long the last processed message may have waited since it was produced before the worker
+# counts as behind.
+BEHIND_AFTER_SECONDS = 1.0
 
 
 def _broker_urls(bootstrap_servers: str) -> list[str]:
@@ -110,6 +111,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
 
     # Messages whose table writes are still held, per partition, with when the oldest arrived.
     unflushed: dict[int, list[EventT[bytes]]] = {}
+    queued_for = 0.0
     unflushed_since: dict[int, float] = {}
 
     # Faust types signal receivers as returning None, though it awaits coroutine receivers.
@@ -123,12 +125,13 @@ def create_app(settings: MonitorSettings) -> faust.App:
 
     @app.agent(events)
     async def monitor(stream: StreamT[bytes]) -> None:
+        nonlocal queued_for
         # StreamT does not declare noack(); the stream Faust passes is a faust.Stream.
         acked_manually = cast(faust.Stream[bytes], stream).noack()
-        inputs.append(cast(ChannelT[bytes], acked_manually.channel))
         event: EventT[bytes]
         async for event in acked_manually.events():
             message = event.message
+            queued_for = time.time() - message.timestamp
             partition = message.partition
             held_campaigns.partition = held_creators.partition = partition
             result = processor.process(message.key, message.value)
@@ -181,15 +184,11 @@ def create_app(settings: MonitorSettings) -> faust.App:
     async def sample_consumer_lag() -> None:
         await telemetry.sample_consumer_lag(app, settings.events_topic)
 
-    # While messages wait in the agent's buffer, a status round is followed by a pause four times
-    # as long as it took, so building views takes at most a fifth of a busy worker (whose figures
-    # lag by its backlog anyway); a worker keeping up runs them back to back, so that figures are
-    # fresh.
-    inputs: list[ChannelT[bytes]] = []
+    # While the worker is behind (the last message it processed had waited), a status round is
+    # followed by a pause four times as long as it took, so building views takes at most a fifth
+    # of a busy worker, whose figures lag by its backlog anyway; a worker keeping up runs them back
+    # to back, so that figures are fresh.
     resume_at = 0.0
-
-    def behind() -> bool:
-        return any(channel.queue.qsize() > BACKLOG_MESSAGES for channel in inputs)
 
     @app.timer(interval=settings.snapshot_interval_seconds, on_leader=False)
     async def write_snapshots() -> None:
@@ -218,7 +217,8 @@ def create_app(settings: MonitorSettings) -> faust.App:
                 key=alert.campaign_id.encode(), value=alert.model_dump_json().encode()
             )
         took = time.perf_counter() - started
-        resume_at = time.monotonic() + (4 * took if behind() else 0.0)
+        behind = queued_for > BEHIND_AFTER_SECONDS
+        resume_at = time.monotonic() + (4 * took if behind else 0.0)
         telemetry.record_snapshot(campaigns, took)
         telemetry.record_targets(
             {cid: found[cid].target_cac if cid in found else None for cid in campaign_ids}
