@@ -26,6 +26,7 @@ from services.monitor.buffer import HeldWrites
 from services.monitor.processor import Processor
 from services.monitor.settings import MonitorSettings
 from services.monitor.snapshots import Changes, StatusRounds
+from services.monitor.transport import transport_with_fetch_wait
 from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
@@ -64,6 +65,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         table_cleanup_interval=3600.0,
         processing_guarantee=settings.processing_guarantee,
     )
+    app.transport = transport_with_fetch_wait(app, settings.fetch_max_wait_ms)
 
     def raw_topic(name: str) -> faust.TopicT:
         return app.topic(

@@ -36,6 +36,9 @@ class MonitorSettings(SharedSettings):
     heartbeat_interval_seconds: float = 1.0
     rebalance_timeout_seconds: float = 6.0
     commit_interval_seconds: float = 1.0
+    # How long the broker may hold a fetch that finds nothing new (Faust's own is 1,500 ms; a
+    # broker that does not answer as soon as data arrives adds up to this to every event).
+    fetch_max_wait_ms: int = 100
     # Table writes are held and flushed per partition after this many messages or this long.
     # Views are built from held state, so this delays only the changelog and the offset commit
     # (what a crashed worker's successor processes again), not what the API shows.
