@@ -58,15 +58,21 @@ with the same GLR, adapted to what conversion data is like:
   with a big post would otherwise bring a shortfall of conversions it was never going to have;
   the baseline's own counting error enters the variance;
 - noise independent from day to day (Poisson plus ``c^2`` of the squared expected count), not
-  persisting through the segment: a post's conversions per click do not carry a lasting quality;
+  persisting through the segment: a post's conversions per click do not carry a lasting quality.
+  ``c`` is floored at ``CONVERSION_NOISE_FLOOR`` (20% per creator-day): with two or three days of
+  baseline it cannot be estimated, and a big creator's day is often that far off (a baseline
+  that ended while a post's conversions were in but its views not yet);
 - a change may start on any day after two days of baseline, up to five days back, every day before
   it being the baseline (a change-point GLR), so a creep of 12-18% a day, which takes two to four
   days to stand out of the counting noise, is followed for long enough; spend, by contrast, is paid
   as fees at posting time and is far too lumpy to divide by;
-- its threshold, ``h = 8`` on the same scale, was chosen on the tuning seeds (1-3, with sixty
-  campaigns a seed for enough healthy campaign-weeks): of 6, 7, 8 and 10 it was the lowest whose
-  false alerts there (engagement's included) were no more than the previous detector's (6 and 7
-  added false alerts on big healthy campaigns); the held-out seeds were scored only afterwards.
+- its threshold, ``h = 4`` on the same scale (``Z = 2.83``), and that floor were chosen on the
+  tuning seeds (1-3, with sixty campaigns a seed for enough healthy campaign-weeks): with a 10%
+  floor, 6 and 7 added false alerts on big healthy campaigns and 8 was needed; with 20%, of 3, 4,
+  5, 6 and 8, 4 was the lowest whose false alerts there (engagement's included) were no more than
+  the previous detector's (3 gave seven, 4 to 6 gave one); the held-out seeds (4-8) were scored
+  only afterwards. It can be lower than engagement's: counted by day, the test searches a few
+  change points rather than eight blocks, and its 20% noise floor already makes it cautious.
   The first day of the window is never conversion baseline (a campaign launched just before the
   window would put its launch day there).
 
@@ -98,6 +104,7 @@ POST_BLOCKS = 4
 # Relative spread of creators' rates around the campaign's pooled rate: the uncertainty of a rate
 # that is still mostly prior.
 RATE_SPREAD = 0.3
+CONVERSION_NOISE_FLOOR = 0.2
 # Median of a chi-square variable with one degree of freedom: turns a median of squared
 # standardised residuals into a variance.
 CHI2_1_MEDIAN = 0.4549
@@ -130,7 +137,7 @@ class DetectorSettings:
     conversion_test_blocks: int = 20
     min_conversion_baseline_blocks: int = 8
     conversion_view_lag: float = 0.25
-    conversion_threshold: float = 8.0
+    conversion_threshold: float = 4.0
     cac_rise: float = 0.25
     target_tolerance: float = 0.2
     target_decay: float = 0.5
@@ -248,7 +255,11 @@ def _observed(counts: list[list[int]], base: _Baseline, block: int) -> float:
 
 
 def _relative_noise(
-    views: Sequence[Sequence[float]], counts: list[list[int]], base: _Baseline, span: range
+    views: Sequence[Sequence[float]],
+    counts: list[list[int]],
+    base: _Baseline,
+    span: range,
+    floor: float = RELATIVE_NOISE_FLOOR,
 ) -> float:
     """Robust estimate of the multiplicative noise ``c^2`` of a creator's rate, on baseline blocks.
 
@@ -263,12 +274,11 @@ def _relative_noise(
         q = sum(x * x for x in expected)
         if e > 0 and q > 0:
             ratios.append(((_observed(counts, base, b) - e) ** 2 - e) / q)
-    floor = RELATIVE_NOISE_FLOOR**2
     if len(ratios) < 4:
-        return floor
+        return floor**2
     # The upper 80% confidence bound rather than the point estimate: a variance estimated from
     # a few dozen blocks is easily too small, and too small a variance is a false alarm.
-    return max(floor, median(ratios) / CHI2_1_MEDIAN * _upper_bound_factor(len(ratios)))
+    return max(floor**2, median(ratios) / CHI2_1_MEDIAN * _upper_bound_factor(len(ratios)))
 
 
 def _upper_bound_factor(n: int) -> float:
@@ -304,7 +314,13 @@ def _drop_test(
     # per click of each audience): the campaign's rate is no prior for a creator's, whose own
     # baseline, however small, is used with its own counting error.
     base = _baseline(views, counts, baseline, 0.0 if overdispersed else PRIOR_COUNT)
-    noise = _relative_noise(views, counts, base, baseline)
+    noise = _relative_noise(
+        views,
+        counts,
+        base,
+        baseline,
+        CONVERSION_NOISE_FLOOR if overdispersed else RELATIVE_NOISE_FLOOR,
+    )
     if overdispersed:
         # Noise that is independent from block to block (conversions against the views that a
         # later snapshot reports): counting noise plus ``c^2`` of the square of the expected
