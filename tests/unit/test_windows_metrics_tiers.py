@@ -59,7 +59,7 @@ def test_window_bounds_span_its_length_and_end_after_the_given_time(
     assert start % HOUR == 0
     assert end < stop <= end + HOUR
     assert stop - HOUR == bucket_start(end)
-    if start >= hourly_from(end):
+    if stop - window.length >= hourly_from(end):
         assert stop - start == window.length
     else:
         assert start % BLOCK == 0
