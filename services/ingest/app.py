@@ -7,7 +7,6 @@ error naming its index, the field and the reason.
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,6 @@ from typing import Any
 
 import orjson
 import structlog
-import uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,6 +23,7 @@ from services.domain.events import FieldError, event_currency, parse_event
 from services.ingest import telemetry
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
 from services.ingest.settings import IngestSettings
+from services.runtime.http import serve
 from services.runtime.topics import TopicSpec, ensure_topics
 from services.storage.db import make_engine
 from services.storage.repository import StatusRepository
@@ -235,14 +234,4 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
 def main(settings: IngestSettings | None = None) -> None:
     settings = settings or IngestSettings()
-    app = create_app(settings)
-    # Objects that live as long as the process are kept out of the collector's full passes.
-    gc.freeze()
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        loop="uvloop",
-        http="httptools",
-    )
+    serve(create_app(settings), settings.host, settings.port)
