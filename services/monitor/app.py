@@ -98,7 +98,10 @@ def create_app(settings: MonitorSettings) -> faust.App:
     alert_keeper = AlertKeeper(AlertRepository(repository.engine))
     changes = Changes()
     rounds = StatusRounds(
-        processor, settings.snapshot_round_seconds, settings.reassess_interval_seconds
+        processor,
+        settings.snapshot_round_seconds,
+        settings.reassess_interval_seconds,
+        settings.snapshot_max_campaigns,
     )
 
     @app.task(on_leader=False)
@@ -174,13 +177,9 @@ def create_app(settings: MonitorSettings) -> faust.App:
             config_table[config.campaign_id] = value
             changes.everything(config.campaign_id)
 
-    def targets(campaign_ids: list[str]) -> dict[str, CampaignTargets]:
-        found = {}
-        for campaign_id in campaign_ids:
-            config = parse_config(config_table.get(campaign_id))
-            if config is not None:
-                found[campaign_id] = targets_of(config)
-        return found
+    def target_of(campaign_id: str) -> CampaignTargets | None:
+        config = parse_config(config_table.get(campaign_id))
+        return targets_of(config) if config is not None else None
 
     @app.timer(interval=telemetry.LAG_SAMPLE_INTERVAL_SECONDS, on_leader=False)
     async def sample_consumer_lag() -> None:
@@ -197,19 +196,14 @@ def create_app(settings: MonitorSettings) -> faust.App:
         nonlocal resume_at
         if not changes or time.monotonic() < resume_at:
             return
-        taken = changes.take(settings.snapshot_max_campaigns)
         started = time.perf_counter()
         now = datetime.now(UTC)
-        found = targets(list(taken.campaigns))
-        campaigns, creators, covered = rounds.build(taken, now, found)
-        changes.merge(taken)
-        taken = covered
-        campaign_ids = list(taken.campaigns)
+        built = rounds.build(changes, now, target_of)
         try:
-            await asyncio.to_thread(repository.save, campaigns, creators)
-            changed = await asyncio.to_thread(alert_keeper.evaluate, campaigns, now)
+            await asyncio.to_thread(repository.save, built.campaigns, built.creators)
+            changed = await asyncio.to_thread(alert_keeper.evaluate, built.campaigns, now)
         except Exception:
-            changes.merge(taken)
+            changes.merge(built.covered)
             log.exception("writing status snapshots or alerts failed; will retry")
             return
         # After the database commit: the outbox there feeds webhooks and the stream, so a lost
@@ -221,9 +215,9 @@ def create_app(settings: MonitorSettings) -> faust.App:
         took = time.perf_counter() - started
         behind = queued_for > BEHIND_AFTER_SECONDS
         resume_at = time.monotonic() + (4 * took if behind else 0.0)
-        telemetry.record_snapshot(campaigns, took)
+        telemetry.record_snapshot(built.campaigns, took)
         telemetry.record_targets(
-            {cid: found[cid].target_cac if cid in found else None for cid in campaign_ids}
+            {cid: target.target_cac if target else None for cid, target in built.targets.items()}
         )
         telemetry.record_alerts(changed)
 

@@ -9,10 +9,9 @@ per changed creator rather than the whole campaign.
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,15 +42,9 @@ class Changes:
     def everything(self, campaign_id: str) -> None:
         self.campaigns[campaign_id] = None
 
-    def take(self, limit: int) -> Changes:
-        """The first ``limit`` changed campaigns (oldest change first); the rest wait for the
-        next round, so that a round after recovering a whole partition stays short."""
-        if len(self.campaigns) <= limit:
-            taken = Changes(self.campaigns)
-            self.campaigns = {}
-            return taken
-        first = list(itertools.islice(self.campaigns, limit))
-        return Changes({campaign_id: self.campaigns.pop(campaign_id) for campaign_id in first})
+    def pop_oldest(self) -> tuple[str, set[str] | None]:
+        campaign_id = next(iter(self.campaigns))
+        return campaign_id, self.campaigns.pop(campaign_id)
 
     def merge(self, other: Changes) -> None:
         """Put ``other``'s changes back, ahead of the newer ones: they have waited longer."""
@@ -62,6 +55,17 @@ class Changes:
             else:
                 combined.creators(campaign_id, changed)
         self.campaigns = combined.campaigns
+
+
+@dataclass
+class Round:
+    """What a status round built, the changes it covered (to put back should writing fail) and
+    the configured targets of those campaigns (``None`` where none is configured)."""
+
+    campaigns: list[CampaignView] = field(default_factory=list)
+    creators: list[CreatorView] = field(default_factory=list)
+    covered: Changes = field(default_factory=Changes)
+    targets: dict[str, CampaignTargets | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,10 +90,12 @@ class StatusRounds:
         processor: Processor,
         budget_seconds: float = math.inf,
         reassess_seconds: float = 0.0,
+        max_campaigns: int = 500,
     ) -> None:
         self.processor = processor
         self.budget_seconds = budget_seconds
         self.reassess_seconds = reassess_seconds
+        self.max_campaigns = max_campaigns
         self._viewed_hours: dict[str, int] = {}
         self._assessed: dict[str, _Assessed] = {}
 
@@ -97,22 +103,26 @@ class StatusRounds:
         self,
         changes: Changes,
         now: datetime,
-        targets: Mapping[str, CampaignTargets] | None = None,
-    ) -> tuple[list[CampaignView], list[CreatorView], Changes]:
+        target_of: Callable[[str], CampaignTargets | None] = lambda _: None,
+    ) -> Round:
         """Views of changed campaigns and creators, taken from ``changes`` oldest first until
-        the budget is spent (at least one campaign), with the changes they cover."""
+        the budget is spent or ``max_campaigns`` are taken (at least one campaign)."""
         deadline = time.monotonic() + self.budget_seconds
-        campaigns: list[CampaignView] = []
-        creators: list[CreatorView] = []
-        covered = Changes()
-        while changes and (not covered or time.monotonic() < deadline):
-            campaign_id = next(iter(changes.campaigns))
-            changed = covered.campaigns[campaign_id] = changes.campaigns.pop(campaign_id)
+        built = Round()
+        campaigns, creators, covered = built.campaigns, built.creators, built.covered
+        while (
+            changes
+            and len(covered.campaigns) < self.max_campaigns
+            and (not covered or time.monotonic() < deadline)
+        ):
+            campaign_id, changed = changes.pop_oldest()
+            covered.campaigns[campaign_id] = changed
             campaign = self.processor.load_campaign(campaign_id)
             if campaign is None:
                 continue
             members = self.processor.load_campaign_creators(campaign)
-            goals = (targets or {}).get(campaign_id, NO_TARGETS)
+            target = built.targets[campaign_id] = target_of(campaign_id)
+            goals = target or NO_TARGETS
             assessment = self._assess(campaign_id, members, campaign.watermark, goals, changed)
             campaigns.append(
                 campaign_view(
@@ -136,7 +146,7 @@ class StatusRounds:
                 creators.append(
                     creator_view(creator, campaign.watermark, own.status, own.reasons, now)
                 )
-        return campaigns, creators, covered
+        return built
 
     def _assess(
         self,

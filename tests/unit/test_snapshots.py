@@ -9,11 +9,10 @@ import pytest
 
 from services.domain.detection import Assessment, detect
 from services.domain.state import CreatorState
-from services.domain.views import CampaignView, CreatorView
 from services.monitor import codec, snapshots
 from services.monitor.buffer import HeldWrites
 from services.monitor.processor import Processor
-from services.monitor.snapshots import Changes, StatusRounds
+from services.monitor.snapshots import Changes, Round, StatusRounds
 from tests.unit.strategies import CAMPAIGN, LATENESS, RETENTION, T0, spend_raw
 from tests.unit.test_processor import KEY, message
 
@@ -31,8 +30,8 @@ def processor_with(*items: dict[str, object]) -> tuple[Processor, Changes]:
     return processor, changes
 
 
-def viewed_creators(views: tuple[list[CampaignView], list[CreatorView]]) -> set[str]:
-    return {view.creator_id for view in views[1]}
+def viewed_creators(built: Round) -> set[str]:
+    return {view.creator_id for view in built.creators}
 
 
 def test_only_changed_creators_are_rebuilt_within_the_hour() -> None:
@@ -40,13 +39,14 @@ def test_only_changed_creators_are_rebuilt_within_the_hour() -> None:
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     rounds = StatusRounds(processor)
-    first = rounds.build(changes.take(100), NOW)[:2]
+    first = rounds.build(changes, NOW)
     assert viewed_creators(first) == {"a", "b", "c"}
 
     result = processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
     for campaign_id, creator_id in result.touched_creators:
         changes.creators(campaign_id, (creator_id,))
-    campaigns, creators = rounds.build(changes.take(100), NOW)[:2]
+    built = rounds.build(changes, NOW)
+    campaigns, creators = built.campaigns, built.creators
     assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
     assert campaigns[0].totals.spend == 40.0
     assert [c.creator_id for c in creators] == ["b"]
@@ -57,11 +57,11 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     rounds = StatusRounds(processor)
-    rounds.build(changes.take(100), NOW)[:2]
+    rounds.build(changes, NOW)
 
     processor.process(KEY, message(spend_raw("later", creator_id="a", occurred_at=T0 + 3_600)))
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(rounds.build(changes.take(100), NOW)[:2]) == {
+    assert viewed_creators(rounds.build(changes, NOW)) == {
         "a",
         "b",
         "c",
@@ -69,7 +69,7 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
 
     changes.everything(CAMPAIGN)
     changes.creators(CAMPAIGN, ["a"])
-    assert viewed_creators(rounds.build(changes.take(100), NOW)[:2]) == {
+    assert viewed_creators(rounds.build(changes, NOW)) == {
         "a",
         "b",
         "c",
@@ -79,7 +79,8 @@ def test_every_creator_is_rebuilt_when_the_hour_moves_on_or_everything_changed()
 def test_changes_merge_back_after_a_failed_round() -> None:
     changes = Changes()
     changes.creators("x", ["a"])
-    taken = changes.take(100)
+    campaign_id, changed = changes.pop_oldest()
+    taken = Changes({campaign_id: changed})
     assert not changes
     changes.creators("x", ["b"])
     changes.everything("y")
@@ -88,12 +89,13 @@ def test_changes_merge_back_after_a_failed_round() -> None:
 
 
 def test_a_round_takes_at_most_its_limit_oldest_first() -> None:
-    changes = Changes()
+    processor, changes = processor_with()
     for campaign_id in "abcde":
         changes.creators(campaign_id, ["x"])
-    assert list(changes.take(2).campaigns) == ["a", "b"]
-    assert list(changes.take(2).campaigns) == ["c", "d"]
-    assert list(changes.take(2).campaigns) == ["e"]
+    rounds = StatusRounds(processor, max_campaigns=2)
+    assert list(rounds.build(changes, NOW).covered.campaigns) == ["a", "b"]
+    assert list(rounds.build(changes, NOW).covered.campaigns) == ["c", "d"]
+    assert list(rounds.build(changes, NOW).covered.campaigns) == ["e"]
     assert not changes
 
 
@@ -101,7 +103,8 @@ def test_a_spent_budget_ends_the_round_after_one_campaign_and_keeps_the_rest() -
     processor, changes = processor_with(spend_raw("s", occurred_at=T0))
     for other in ("later-1", "later-2"):
         changes.everything(other)
-    campaigns, _, covered = StatusRounds(processor, budget_seconds=0.0).build(changes, NOW)
+    built = StatusRounds(processor, budget_seconds=0.0).build(changes, NOW)
+    campaigns, covered = built.campaigns, built.covered
     assert [c.campaign_id for c in campaigns] == [CAMPAIGN]
     assert list(covered.campaigns) == [CAMPAIGN]
     assert list(changes.campaigns) == ["later-1", "later-2"]
@@ -133,16 +136,16 @@ def test_a_campaigns_assessment_is_reused_within_its_block_until_its_config_chan
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     rounds = StatusRounds(processor, reassess_seconds=3600)
-    rounds.build(changes.take(100), NOW)
+    rounds.build(changes, NOW)
     assert sorted(assessed) == [1, 1, 1, 3]
 
     assessed.clear()
     processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
     changes.creators(CAMPAIGN, ["b"])
-    rounds.build(changes.take(100), NOW)
+    rounds.build(changes, NOW)
     assert assessed == [1]
 
     assessed.clear()
     changes.everything(CAMPAIGN)
-    rounds.build(changes.take(100), NOW)
+    rounds.build(changes, NOW)
     assert sorted(assessed) == [1, 1, 1, 3]
