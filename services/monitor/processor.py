@@ -39,10 +39,14 @@ class DeadLetter:
 @dataclass
 class BatchResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    touched_campaigns: set[str] = field(default_factory=set)
+    # (campaign_id, creator_id) of every creator an applied event changed.
     touched_creators: set[tuple[str, str]] = field(default_factory=set)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     event_times: list[float] = field(default_factory=list)
+
+    @property
+    def touched_campaigns(self) -> set[str]:
+        return {campaign_id for campaign_id, _ in self.touched_creators}
 
 
 def decode_items(value: bytes | None) -> list[Any] | DeadLetter:
@@ -88,7 +92,6 @@ class Processor:
         message_key = key.decode(errors="replace") if key is not None else None
         campaigns: dict[str, CampaignState] = {}
         creators: dict[str, CreatorState] = {}
-        changed_creators: set[str] = set()
         for index, item in enumerate(items):
             event = parse_event(item, index)
             if isinstance(event, list):
@@ -108,9 +111,10 @@ class Processor:
                 )
                 result.outcomes[(event.type, "invalid")] += 1
                 continue
-            self._apply(event, item, campaigns, creators, changed_creators, result)
-        for key_ in changed_creators:
-            self.creators[key_] = creators[key_]
+            self._apply(event, item, campaigns, creators, result)
+        for campaign_id, creator_id in result.touched_creators:
+            ckey = creator_key(campaign_id, creator_id)
+            self.creators[ckey] = creators[ckey]
         for campaign_id in result.touched_campaigns:
             self.campaigns[campaign_id] = campaigns[campaign_id]
         return result
@@ -121,7 +125,6 @@ class Processor:
         item: Any,
         campaigns: dict[str, CampaignState],
         creators: dict[str, CreatorState],
-        changed_creators: set[str],
         result: BatchResult,
     ) -> None:
         campaign = campaigns.get(event.campaign_id)
@@ -142,8 +145,6 @@ class Processor:
                 DeadLetter(applied.reason, applied.field, item, event.campaign_id)
             )
         elif applied.outcome is Outcome.APPLIED:
-            changed_creators.add(ckey)
-            result.touched_campaigns.add(event.campaign_id)
             result.touched_creators.add((event.campaign_id, event.creator_id))
             result.event_times.append(event.event_time.timestamp())
 
