@@ -26,17 +26,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from faust.serializers import codecs
-from prometheus_client.parser import text_string_to_metric_families
 from tqdm import tqdm
 
-from services.domain.events import parse_event
-from services.domain.state import CampaignState, CreatorState, apply_event
+from services.bench.scrape import metric_total
+from services.domain.state import CampaignState, CreatorState
 from services.domain.windows import DAY, HOUR
 from services.monitor import codec
-from services.monitor.processor import creator_key
+from services.monitor.processor import Processor, creator_key
 from services.runtime.stack import Stack, StackConfig
 from services.runtime.topics import TopicSpec, ensure_topics
 from services.simulator.model import Simulation, generate_campaigns
@@ -66,23 +66,19 @@ def template_creators(history_days: float, seed: int = 7) -> list[tuple[CreatorS
     plans = generate_campaigns(seed, 12, START, timedelta(days=history_days))
     simulation = Simulation(plans, START)
     campaigns: dict[str, CampaignState] = {}
-    creators: dict[tuple[str, str], CreatorState] = {}
+    creators: dict[str, CreatorState] = {}
+    processor = Processor(campaigns, creators, LATENESS, RETENTION)
     clock, end = START, START + timedelta(days=history_days)
     while clock < end:
         clock += timedelta(hours=6)
         for delivery in simulation.advance(clock):
-            event = parse_event(delivery.event)
-            if isinstance(event, list):
-                raise ValueError(f"the simulator produced an invalid event: {event}")
-            campaign = campaigns.setdefault(event.campaign_id, CampaignState(event.campaign_id))
-            creator = creators.setdefault(
-                (event.campaign_id, event.creator_id),
-                CreatorState(event.campaign_id, event.creator_id),
+            result = processor.process(
+                str(delivery.event["campaign_id"]).encode(), orjson.dumps(delivery.event)
             )
-            apply_event(campaign, creator, event, LATENESS, RETENTION)
+            if any(outcome == "invalid" for _, outcome in result.outcomes):
+                raise ValueError(f"the simulator produced an invalid event: {result.dead_letters}")
     return [
-        (creator, campaigns[campaign_id].watermark or 0.0)
-        for (campaign_id, _), creator in creators.items()
+        (creator, campaigns[creator.campaign_id].watermark or 0.0) for creator in creators.values()
     ]
 
 
@@ -144,13 +140,6 @@ def _rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def _state_keys(metrics_text: str, table: str) -> float:
-    for family in text_string_to_metric_families(metrics_text):
-        if family.name == "pulse_monitor_state_keys":
-            return sum(s.value for s in family.samples if s.labels.get("table") == table)
-    return 0.0
-
-
 async def _recovered_creators(config: StackConfig, settle_seconds: int = 10) -> int:
     """The creators the worker holds once recovery has stopped adding any for a while.
 
@@ -162,7 +151,8 @@ async def _recovered_creators(config: StackConfig, settle_seconds: int = 10) -> 
         while unchanged < settle_seconds:
             await asyncio.sleep(1.0)
             try:
-                now = _state_keys((await client.get(config.monitor_metrics_url)).text, "creators")
+                text = (await client.get(config.monitor_metrics_url)).text
+                now = metric_total(text, "pulse_monitor_state_keys", table="creators")
             except httpx.HTTPError:
                 continue
             unchanged = unchanged + 1 if now == held and now > 0 else 0

@@ -32,10 +32,10 @@ from typing import Any
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client.parser import text_string_to_metric_families
 
 from services.bench.api_load import ApiLoadResult, percentile
 from services.bench.memory import MemoryResult, measure_memory
+from services.bench.scrape import metric_total
 from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack, StackConfig
 
@@ -146,19 +146,12 @@ async def _raw_consume(bootstrap: str, topic: str, expected: int) -> float:
         await consumer.stop()
 
 
-def _events_counted(metrics_text: str) -> float:
-    for family in text_string_to_metric_families(metrics_text):
-        if family.name == "pulse_monitor_events":
-            return sum(s.value for s in family.samples if s.name.endswith("_total"))
-    return 0.0
-
-
 async def _monitor_rate(metrics_url: str, expected: int) -> float:
     async with httpx.AsyncClient(timeout=5) as client:
         first: tuple[float, float] | None = None
         while True:
             try:
-                counted = _events_counted((await client.get(metrics_url)).text)
+                counted = metric_total((await client.get(metrics_url)).text, "pulse_monitor_events")
             except httpx.HTTPError:
                 counted = 0.0
             now = time.perf_counter()
