@@ -42,7 +42,8 @@ class BatchResult:
     # (campaign_id, creator_id) of every creator an applied event changed.
     touched_creators: set[tuple[str, str]] = field(default_factory=set)
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
-    event_times: list[float] = field(default_factory=list)
+    # The latest event time among the applied events' campaigns (their watermarks).
+    newest_event_time: float | None = None
 
     @property
     def touched_campaigns(self) -> set[str]:
@@ -116,7 +117,12 @@ class Processor:
             ckey = creator_key(campaign_id, creator_id)
             self.creators[ckey] = creators[ckey]
         for campaign_id in result.touched_campaigns:
-            self.campaigns[campaign_id] = campaigns[campaign_id]
+            campaign = self.campaigns[campaign_id] = campaigns[campaign_id]
+            watermark = campaign.watermark
+            if watermark is not None and (
+                result.newest_event_time is None or watermark > result.newest_event_time
+            ):
+                result.newest_event_time = watermark
         return result
 
     def _apply(
@@ -146,7 +152,6 @@ class Processor:
             )
         elif applied.outcome is Outcome.APPLIED:
             result.touched_creators.add((event.campaign_id, event.creator_id))
-            result.event_times.append(event.event_time.timestamp())
 
 
 def _type_of(item: Any) -> str:

@@ -125,10 +125,9 @@ def record_batch(result: BatchResult, accepted_at: float | None) -> None:
     DEAD_LETTERS.inc(len(result.dead_letters))
     if accepted_at is not None:
         INGEST_TO_PROCESSED.observe(max(0.0, time.time() - accepted_at))
-    if result.event_times:
-        newest = max(result.event_times)
-        if _newest_event_time is None or newest > _newest_event_time:
-            _newest_event_time = newest
+    newest = result.newest_event_time
+    if newest is not None and (_newest_event_time is None or newest > _newest_event_time):
+        _newest_event_time = newest
 
 
 def record_snapshot(

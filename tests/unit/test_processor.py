@@ -67,7 +67,7 @@ def test_a_single_event_object_is_applied() -> None:
     assert result.dead_letters == []
     assert result.outcomes == {("spend", "applied"): 1}
     assert result.touched_campaigns == {CAMPAIGN}
-    assert result.event_times == [T0]
+    assert result.newest_event_time == T0
     creator = processor.load_creator(CAMPAIGN, CREATOR)
     assert creator is not None
     assert creator.lifetime.spend_micros == 12_500_000
@@ -104,7 +104,7 @@ def test_a_batch_counts_outcomes_by_type() -> None:
         ("unknown", "invalid"): 1,
     }
     assert len(result.dead_letters) == 2
-    assert sorted(result.event_times) == [T0, T0, T0, T0 + 60]
+    assert result.newest_event_time == T0 + 60
 
 
 @pytest.mark.parametrize("value", [b"{not json", b"", b"[1, 2", b"\xff\xfe", None])

@@ -139,6 +139,16 @@ def test_state_round_trips_through_json(
     assert campaign_again == campaign
 
 
+def test_state_written_with_buckets_keyed_by_start_is_still_read() -> None:
+    _, creator, _ = replay([spend("s1", occurred_at=T0), spend("s2", occurred_at=T0 + 7200)])
+    stored = creator.to_dict()
+    stored["buckets"] = {
+        str(start): [bucket.counters.to_list(), sorted(bucket.event_ids or ())]
+        for start, bucket in creator.buckets.items()
+    }
+    assert CreatorState.from_dict(orjson.loads(orjson.dumps(stored))) == creator
+
+
 def test_empty_state_round_trips_through_json() -> None:
     campaign, creator = new_state()
     assert CreatorState.from_dict(orjson.loads(orjson.dumps(creator.to_dict()))) == creator
