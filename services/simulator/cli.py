@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speed",
         type=float,
-        default=3600.0,
+        default=6 * 3600.0,
         help="simulated seconds per real second until the clock reaches now",
     )
     parser.add_argument("--batch-size", type=int, default=500, help="events per HTTP request")
