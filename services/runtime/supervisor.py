@@ -91,6 +91,10 @@ def run_stack(simulate: bool) -> int:
         print(f"campaign pulse stopped: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
+        # A second Ctrl-C must not cut the clean-up short and orphan the services: stopping is
+        # bounded anyway (a grace period, then SIGKILL).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if stack is not None:
             stack.stop()
         if broker is not None:
