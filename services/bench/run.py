@@ -2,6 +2,8 @@
 
 1. ingest: post-metric events over HTTP in batches of 500, acknowledged by the broker;
 2. raw: aiokafka reads and JSON-decodes the same events from the event topic (the ceiling);
+   Faust floor: a bare Faust agent with the monitor's consumer settings does the same
+   (``faust_floor``), which is what Faust alone leaves of that ceiling;
 3. monitor: a worker started on the full topic, processing until every event is counted, with
    changelogs and database snapshots on;
 4. API: campaign status requests at a steady rate from a second process (``api_load``), once the
@@ -54,6 +56,7 @@ class BenchResult:
     events: int
     ingest_events_per_s: float
     raw_events_per_s: float
+    faust_floor_events_per_s: float
     monitor_events_per_s: float
     ratio: float
     offered_events_per_s: float
@@ -144,6 +147,16 @@ async def _raw_consume(bootstrap: str, topic: str, expected: int) -> float:
         return seen / (time.perf_counter() - started)
     finally:
         await consumer.stop()
+
+
+async def _faust_floor(bootstrap: str, topic: str, expected: int, run_dir: Path) -> float:
+    output = run_dir / f"faust-floor-{uuid.uuid4().hex[:8]}.txt"
+    command = [sys.executable, "-m", "services.bench.faust_floor", "--bootstrap", bootstrap]
+    command += ["--topic", topic, "--expected", str(expected), "--output", str(output)]
+    process = await asyncio.create_subprocess_exec(*command)
+    async with asyncio.timeout(300):
+        await process.wait()
+    return float(output.read_text())
 
 
 async def _monitor_rate(metrics_url: str, expected: int) -> float:
@@ -282,6 +295,7 @@ async def run_benchmark(
         load = synthetic_events(campaigns=BENCH_CAMPAIGNS, creators=10, total=events)
         ingest_rate = await _post_all(config.ingest_url, load, batch=500, concurrency=4)
         raw_rate = await _raw_consume(bootstrap, config.events_topic, events)
+        floor_rate = await _faust_floor(bootstrap, config.events_topic, events, config.run_dir)
         stack.start(services=("monitor",))
         monitor_rate = await _monitor_rate(config.monitor_metrics_url, events)
         campaign_ids = sorted({e["campaign_id"] for e in load})
@@ -297,6 +311,7 @@ async def run_benchmark(
         events=events,
         ingest_events_per_s=ingest_rate,
         raw_events_per_s=raw_rate,
+        faust_floor_events_per_s=floor_rate,
         monitor_events_per_s=monitor_rate,
         ratio=monitor_rate / raw_rate,
         offered_events_per_s=rate,
@@ -327,6 +342,11 @@ def _rows(result: BenchResult) -> list[tuple[str, str, str]]:
             + _against(result.ingest_events_per_s, INGEST_TARGET_EVENTS_PER_S, at_least=True),
         ),
         ("raw aiokafka consume + decode", f"{result.raw_events_per_s:,.0f} events/s", ""),
+        (
+            "bare Faust agent, decode only",
+            f"{result.faust_floor_events_per_s:,.0f} events/s",
+            f"{result.faust_floor_events_per_s / result.raw_events_per_s:.3f} of raw",
+        ),
         ("monitor (state, changelogs, DB)", f"{result.monitor_events_per_s:,.0f} events/s", ""),
         (
             "ratio monitor / raw",

@@ -43,7 +43,8 @@ def _broker_urls(bootstrap_servers: str) -> list[str]:
     return [f"kafka://{server.strip()}" for server in bootstrap_servers.split(",")]
 
 
-def create_app(settings: MonitorSettings) -> faust.App:
+def faust_app(settings: MonitorSettings) -> faust.App:
+    """The Faust app with the worker's broker, consumer and table settings, and no agents."""
     app = faust.App(
         settings.app_id,
         broker=_broker_urls(settings.kafka_bootstrap_servers),
@@ -66,21 +67,27 @@ def create_app(settings: MonitorSettings) -> faust.App:
         processing_guarantee=settings.processing_guarantee,
     )
     app.transport = transport_with_fetch_wait(app, settings.fetch_max_wait_ms)
+    return app
 
-    def raw_topic(name: str) -> faust.TopicT:
-        return app.topic(
-            name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-        )
+
+def raw_topic(app: faust.App, name: str) -> faust.TopicT:
+    return app.topic(
+        name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+
+
+def create_app(settings: MonitorSettings) -> faust.App:
+    app = faust_app(settings)
 
     def state_table(name: str) -> TableT[str, bytes]:
         # str keys are JSON-encoded and bytes values stored raw, in the changelog as in memory;
         # keyed by campaign, so co-partitioned with the events.
         return app.Table(name, key_type=str, value_type=bytes, partitions=settings.partitions)
 
-    events = raw_topic(settings.events_topic)
-    dead_letters = raw_topic(settings.dead_letter_topic)
-    configs = raw_topic(settings.config_topic)
-    alerts = raw_topic(settings.alerts_topic)
+    events = raw_topic(app, settings.events_topic)
+    dead_letters = raw_topic(app, settings.dead_letter_topic)
+    configs = raw_topic(app, settings.config_topic)
+    alerts = raw_topic(app, settings.alerts_topic)
     campaign_table = state_table("campaigns")
     creator_table = state_table("creators")
     config_table = state_table("configs")
@@ -243,8 +250,11 @@ def _accepted_at(headers: Any) -> float | None:
 def main(settings: MonitorSettings | None = None) -> None:
     settings = settings or MonitorSettings()
     ensure_topics(settings.kafka_bootstrap_servers, monitor_topics(settings))
-    app = create_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    run_worker(create_app(settings), settings.log_level)
+
+
+def run_worker(app: faust.App, loglevel: str) -> None:
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True)
     # Faust's terminal spinner turns the root logger to DEBUG so that it can spin on every record:
     # every debug message of aiokafka and Faust would then be built, at a quarter of the CPU.
     worker.spinner = None
