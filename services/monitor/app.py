@@ -15,6 +15,7 @@ from typing import Any, cast
 
 import faust
 import structlog
+from faust.exceptions import NotReady
 from faust.types import TP, EventT, StreamT, TableT
 from prometheus_client import start_http_server
 
@@ -215,10 +216,18 @@ def create_app(settings: MonitorSettings) -> faust.App:
             return
         # After the database commit: the outbox there feeds webhooks and the stream, so a lost
         # Kafka send loses only the topic's copy of that revision.
-        for alert in changed:
-            await alerts.send(
-                key=alert.campaign_id.encode(), value=alert.model_dump_json().encode()
-            )
+        for index, alert in enumerate(changed):
+            try:
+                await alerts.send(
+                    key=alert.campaign_id.encode(), value=alert.model_dump_json().encode()
+                )
+            except NotReady:
+                # The worker is stopping (its producer stopped while this round wrote to the
+                # database); crashing here would only turn a clean shutdown into a failed one.
+                log.warning(
+                    "stopping: alert revisions not copied to the topic", count=len(changed) - index
+                )
+                return
         took = time.perf_counter() - started
         behind = queued_for > BEHIND_AFTER_SECONDS
         resume_at = time.monotonic() + (4 * took if behind else 0.0)
