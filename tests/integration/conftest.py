@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from psycopg import sql
 from sqlalchemy import Engine, delete
 
+from services.api.app import create_app
+from services.api.settings import ApiSettings
 from services.domain.events import PostMetrics, Spend
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
 from services.domain.views import CampaignView, CreatorView, Reason, campaign_view, creator_view
@@ -210,3 +214,19 @@ def build_views(
 @pytest.fixture
 def views() -> BuildViews:
     return build_views
+
+
+@pytest.fixture
+async def app(database_url: str) -> AsyncIterator[FastAPI]:
+    """The API on the test database, started (so migrated) for the test; a module that tests
+    another app overrides this fixture."""
+    app = create_app(ApiSettings.model_validate({"DATABASE_URL": database_url}))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as client:
+        yield client

@@ -4,13 +4,12 @@ import asyncio
 import json
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -257,20 +256,6 @@ def test_list_filters_and_pages_newest_first(
     assert alerts.list(until=NOW + HOUR) == ([spring], 1)
     assert alerts.list(since=NOW + 4 * HOUR) == ([autumn, spring], 2)
     assert alerts.list(since=NOW, until=NOW + 90 * timedelta(minutes=1)) == ([summer, spring], 2)
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[FastAPI]:
-    app = create_app(ApiSettings.model_validate({"DATABASE_URL": database_url}))
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as client:
-        yield client
 
 
 def _json(alert: Alert) -> object:

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.api.app import create_app
-from services.api.settings import ApiSettings
 from services.domain.views import CampaignView, CreatorView
 from services.storage.db import make_engine
 from services.storage.repository import StatusRepository
@@ -33,20 +31,6 @@ def stored(
     for campaign, creators in built.values():
         repository.save([campaign], creators)
     return built
-
-
-@pytest.fixture
-async def app(database_url: str) -> AsyncIterator[FastAPI]:
-    app = create_app(ApiSettings.model_validate({"DATABASE_URL": database_url}))
-    async with app.router.lifespan_context(app):
-        yield app
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as client:
-        yield client
 
 
 def _json(view: CampaignView | CreatorView) -> object:

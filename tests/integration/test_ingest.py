@@ -100,13 +100,6 @@ async def app(
         yield app
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ingest.test") as client:
-        yield client
-
-
 def on_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, list[dict[str, Any]]]]:
     """Every message on the topic as (key, events), read until none has come for two seconds."""
     consumer = KafkaConsumer(

@@ -25,13 +25,6 @@ async def app(tmp_path: Path) -> AsyncIterator[FastAPI]:
         yield app
 
 
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as client:
-        yield client
-
-
 async def test_the_root_is_the_status_page(client: httpx.AsyncClient) -> None:
     response = await client.get("/")
 
