@@ -39,7 +39,10 @@ creators' own baselines predict for the views they actually had:
   drop at the newest block), so a huge campaign does not alarm on a 2% wobble.
 - the launch day is no baseline: every creator's first post lands at once, and conversions
   (counted when they happen) run ahead of views (counted when a snapshot reports them) while the
-  counts ramp up, which once made a campaign's later days look like a conversion drop.
+  counts ramp up, which once made a campaign's later days look like a conversion drop. The launch
+  is the campaign's first post (``posted_at``, which the state keeps after the post's blocks have
+  left the window), so a launch day at the window's start, or straddling it, is excluded from
+  both tests' baselines; only without posts does the first block with views stand in for it.
 
 Conversions (a CAC creep: conversions falling while views, engagement and spend hold) are tested
 with the same GLR, adapted to what conversion data is like:
@@ -167,6 +170,9 @@ class _Series:
     conversions: list[list[int]]
     new_customers: list[list[int]]
     spend_micros: list[list[int]]
+    # The block of the campaign's first post (its launch), relative to the window; None when no
+    # post is known (then the first block with views stands in for it).
+    launch_block: int | None = None
 
 
 def _series(creators: Sequence[CreatorState], first_block: int, blocks: int, size: int) -> _Series:
@@ -174,6 +180,9 @@ def _series(creators: Sequence[CreatorState], first_block: int, blocks: int, siz
         return [[0] * blocks for _ in creators]
 
     series = _Series([c.creator_id for c in creators], empty(), empty(), empty(), empty(), empty())
+    posted = [p.posted_at for c in creators for p in c.posts.values()]
+    if posted:
+        series.launch_block = int(min(posted)) // size - first_block
     for index, creator in enumerate(creators):
         views, engagements = series.views[index], series.engagements[index]
         conversions, customers = series.conversions[index], series.new_customers[index]
@@ -715,7 +724,14 @@ def _reported_later(views: list[list[int]], lag: float) -> list[list[float]]:
 def _after_launch(series: _Series, settings: DetectorSettings) -> int:
     """The first block after the campaign's launch day, which is no baseline: every creator's
     first post lands at once, and conversions (counted when they happen) run ahead of views
-    (counted when a snapshot reports them) while the counts ramp up."""
+    (counted when a snapshot reports them) while the counts ramp up.
+
+    The launch is the campaign's first post, which the state remembers after its blocks have
+    left the window: a campaign launched just before the window (or in its first block) has the
+    rest of its launch day excluded too. Without posts, the first block with views stands in,
+    and a window whose first block has views is taken to start after the launch."""
+    if series.launch_block is not None:
+        return max(0, min(settings.history_blocks, series.launch_block + settings.launch_blocks))
     first = next(
         (b for b in range(settings.history_blocks) if any(v[b] for v in series.views)),
         settings.history_blocks,

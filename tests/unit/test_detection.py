@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from services.domain.counters import Counters
 from services.domain.detection import Assessment, CampaignTargets, Sensitivity, detect
 from services.domain.money import to_micros
-from services.domain.state import Bucket, CreatorState
+from services.domain.state import Bucket, CreatorState, PostSnapshot
 from services.domain.windows import HOUR
 
 T0 = 1_740_960_000  # 2025-03-03T00:00:00Z, a multiple of six hours
@@ -185,6 +185,34 @@ def test_too_few_views_is_insufficient_data() -> None:
 def test_without_a_baseline_it_is_insufficient_data() -> None:
     campaign = Campaign(hours=30)
     assert detect(campaign.build(), campaign.watermark).status == "insufficient_data"
+
+
+def with_posts(states: list[CreatorState], posted_at: float) -> list[CreatorState]:
+    """The creators with one post each, published at ``posted_at`` (the campaign's launch)."""
+    for state in states:
+        state.posts["post-" + state.creator_id] = PostSnapshot(posted_at, posted_at, 0, Counters())
+    return states
+
+
+@pytest.mark.parametrize("launch_hour", [-12, -6, 0, 3])
+def test_a_launch_day_at_the_window_edge_is_no_baseline(launch_hour: int) -> None:
+    """The launch day (every creator's first post at once) engages far more than the days after
+    it. When it sits at the start of the window, or straddles it, it is no baseline either: the
+    campaign is healthy, and a later drop is measured against the days after the launch (with the
+    launch day in it, the baseline looked so noisy that a 40% drop went unseen)."""
+    # The window's first block starts at T0: 28 blocks of six hours end at hour 168.
+    hour = 4 * 42 - 3
+    campaign = Campaign(hours=hour + 1, seed=5)
+    launched = max(0, launch_hour)
+    for drop, status in ((1.0, "healthy"), (0.6, "decaying")):
+
+        def factor(_creator: int, h: int, drop: float = drop) -> float:
+            if launched <= h < launch_hour + 24:
+                return 2.5
+            return drop if h >= hour - 30 else 1.0
+
+        states = with_posts(campaign.build(factor), T0 + launch_hour * HOUR + 600)
+        assert campaign.status_at(states, hour).status == status
 
 
 def test_a_half_drop_is_decaying_with_its_reason_and_contributors() -> None:
