@@ -182,6 +182,15 @@ def test_too_few_views_is_insufficient_data() -> None:
     assert detect(campaign.build(), campaign.watermark).status == "insufficient_data"
 
 
+def test_a_small_campaign_with_enough_engagements_is_assessed() -> None:
+    """Three small creators (~18,000 views but ~900 engagements of baseline): too few views for
+    the old floor, enough evidence to see a step drop of half."""
+    campaign = Campaign(creators=3, views_per_hour=50, seed=6)
+    assert detect(campaign.build(), campaign.watermark).status == "healthy"
+    states = campaign.build(after(WEEK - 24, 0.5))
+    assert detect(states, campaign.watermark).status == "decaying"
+
+
 def test_without_a_baseline_it_is_insufficient_data() -> None:
     campaign = Campaign(hours=30)
     assert detect(campaign.build(), campaign.watermark).status == "insufficient_data"
