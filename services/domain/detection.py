@@ -82,8 +82,13 @@ with the same GLR, adapted to what conversion data is like:
   the previous detector's (3 gave seven, 4 to 6 gave one); the held-out seeds (4-8) were scored
   only afterwards. It can be lower than engagement's: counted by day, the test searches a few
   change points rather than eight blocks, and its 20% noise floor already makes it cautious.
-  The first day of the window is never conversion baseline (a campaign launched just before the
-  window would put its launch day there).
+  The launch day is no conversion baseline. It used to be guessed, so the window's first day was
+  never conversion baseline (a campaign launched just before the window could put its launch day
+  there); now that the launch is known from the first post, that day is baseline again when the
+  launch is older, which gives the test three or four days of baseline instead of two or three.
+  On the tuning seeds (1-3, sixty campaigns a seed) that caught 14 of 18 CAC creeps instead of
+  11, most of them sooner, with no false alert added; only without posts is the first day
+  still skipped.
 
 It is a pure function of the buckets and the watermark: replaying the same events gives the same
 status, live or backfilled.
@@ -619,9 +624,11 @@ def _assess(series: _Series, targets: CampaignTargets, settings: DetectorSetting
     # Conversions arrive later than post metrics (promo codes are reported up to a day late),
     # so the conversion test stops where that data has settled.
     settled = blocks - settings.conversion_settle_blocks
-    # The conversion test never counts the window's first day in its baseline: a campaign that
-    # launched just before the window would otherwise have its launch day there.
-    launched = max(launched, settings.launch_blocks)
+    # Without a known launch (no posts), the conversion test never counts the window's first day
+    # in its baseline: a campaign that launched just before the window could have its launch day
+    # there. With the launch known from its first post, that day is excluded already.
+    if series.launch_block is None:
+        launched = max(launched, settings.launch_blocks)
     checked = _conversion_check(series, launched, settled, settings, scale)
     if checked is not None and checked[0] == "decaying":
         # One block, however bad, is at most watch: the test one block ago must have seen it too.

@@ -346,6 +346,20 @@ def test_a_creator_who_joins_after_the_baseline_is_no_conversion_drop() -> None:
     assert detect([*states, newcomer], campaign.watermark).status == "healthy"
 
 
+@pytest.mark.parametrize("launch_hour", [-12, 0])
+def test_conversions_launched_at_the_window_edge_are_no_drop(launch_hour: int) -> None:
+    """Launch-day conversions (run ahead of views while counts ramp up) at or straddling the
+    window's start are no conversion baseline: the launch is known from the first post."""
+    hour = 4 * 42 - 3
+    campaign = Campaign(
+        views_per_hour=5_000, customers_per_view=0.0004, spend_per_hour=10, hours=hour + 1
+    )
+    launched = max(0, launch_hour)
+    states = campaign.build(lambda _c, h: 2.5 if launched <= h < launch_hour + 24 else 1.0)
+    states = with_posts(_only_conversions_drop(states, campaign), T0 + launch_hour * HOUR + 600)
+    assert campaign.status_at(states, hour).status == "healthy"
+
+
 def _only_conversions_drop(states: list[CreatorState], campaign: Campaign) -> list[CreatorState]:
     """Restore the engagement the factor took away, so that only conversions fell."""
     steady = campaign.build()
