@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from services.domain.counters import Counters
 from services.domain.detection import Assessment, CampaignTargets, Sensitivity, detect
 from services.domain.money import to_micros
-from services.domain.state import Bucket, CreatorState
+from services.domain.state import Bucket, CreatorState, PostSnapshot
 from services.domain.windows import HOUR
 
 T0 = 1_740_960_000  # 2025-03-03T00:00:00Z, a multiple of six hours
@@ -182,9 +182,46 @@ def test_too_few_views_is_insufficient_data() -> None:
     assert detect(campaign.build(), campaign.watermark).status == "insufficient_data"
 
 
+def test_a_small_campaign_with_enough_engagements_is_assessed() -> None:
+    """Three small creators (~18,000 views but ~900 engagements of baseline): too few views for
+    the old floor, enough evidence to see a step drop of half."""
+    campaign = Campaign(creators=3, views_per_hour=50, seed=6)
+    assert detect(campaign.build(), campaign.watermark).status == "healthy"
+    states = campaign.build(after(WEEK - 24, 0.5))
+    assert detect(states, campaign.watermark).status == "decaying"
+
+
 def test_without_a_baseline_it_is_insufficient_data() -> None:
     campaign = Campaign(hours=30)
     assert detect(campaign.build(), campaign.watermark).status == "insufficient_data"
+
+
+def with_posts(states: list[CreatorState], posted_at: float) -> list[CreatorState]:
+    """The creators with one post each, published at ``posted_at`` (the campaign's launch)."""
+    for state in states:
+        state.posts["post-" + state.creator_id] = PostSnapshot(posted_at, posted_at, 0, Counters())
+    return states
+
+
+@pytest.mark.parametrize("launch_hour", [-12, -6, 0, 3])
+def test_a_launch_day_at_the_window_edge_is_no_baseline(launch_hour: int) -> None:
+    """The launch day (every creator's first post at once) engages far more than the days after
+    it. When it sits at the start of the window, or straddles it, it is no baseline either: the
+    campaign is healthy, and a later drop is measured against the days after the launch (with the
+    launch day in it, the baseline looked so noisy that a 40% drop went unseen)."""
+    # The window's first block starts at T0: 28 blocks of six hours end at hour 168.
+    hour = 4 * 42 - 3
+    campaign = Campaign(hours=hour + 1, seed=5)
+    launched = max(0, launch_hour)
+    for drop, status in ((1.0, "healthy"), (0.6, "decaying")):
+
+        def factor(_creator: int, h: int, drop: float = drop) -> float:
+            if launched <= h < launch_hour + 24:
+                return 2.5
+            return drop if h >= hour - 30 else 1.0
+
+        states = with_posts(campaign.build(factor), T0 + launch_hour * HOUR + 600)
+        assert campaign.status_at(states, hour).status == status
 
 
 def test_a_half_drop_is_decaying_with_its_reason_and_contributors() -> None:
@@ -307,6 +344,20 @@ def test_a_creator_who_joins_after_the_baseline_is_no_conversion_drop() -> None:
         counters = Counters(views=200_000, likes=10_000, spend_micros=to_micros(10))
         newcomer.buckets[T0 + hour * int(HOUR)] = Bucket(counters)
     assert detect([*states, newcomer], campaign.watermark).status == "healthy"
+
+
+@pytest.mark.parametrize("launch_hour", [-12, 0])
+def test_conversions_launched_at_the_window_edge_are_no_drop(launch_hour: int) -> None:
+    """Launch-day conversions (run ahead of views while counts ramp up) at or straddling the
+    window's start are no conversion baseline: the launch is known from the first post."""
+    hour = 4 * 42 - 3
+    campaign = Campaign(
+        views_per_hour=5_000, customers_per_view=0.0004, spend_per_hour=10, hours=hour + 1
+    )
+    launched = max(0, launch_hour)
+    states = campaign.build(lambda _c, h: 2.5 if launched <= h < launch_hour + 24 else 1.0)
+    states = with_posts(_only_conversions_drop(states, campaign), T0 + launch_hour * HOUR + 600)
+    assert campaign.status_at(states, hour).status == "healthy"
 
 
 def _only_conversions_drop(states: list[CreatorState], campaign: Campaign) -> list[CreatorState]:
