@@ -137,8 +137,7 @@ class DetectorSettings:
     history_blocks: int = 28
     test_blocks: int = 8
     # Enough history is counted in engagements (the evidence), not views: 400 know the baseline
-    # rate to 5%, half the smallest drop that matters. No floor on views themselves.
-    min_baseline_views: int = 0
+    # rate to 5%, half the smallest drop that matters.
     min_baseline_engagements: int = 400
     min_baseline_blocks: int = 6
     launch_blocks: int = 4
@@ -760,13 +759,10 @@ def _after_launch(series: _Series, settings: DetectorSettings) -> int:
 
 
 def _enough_history(series: _Series, baseline: range, settings: DetectorSettings) -> bool:
-    views = _total(series.views, baseline)
     engagements = _total(series.engagements, baseline)
     active = sum(1 for b in baseline if any(v[b] for v in series.views))
     return (
-        views >= settings.min_baseline_views
-        and engagements >= settings.min_baseline_engagements
-        and active >= settings.min_baseline_blocks
+        engagements >= settings.min_baseline_engagements and active >= settings.min_baseline_blocks
     )
 
 
