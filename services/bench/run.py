@@ -54,6 +54,7 @@ BENCH_CAMPAIGNS = 200
 @dataclass
 class BenchResult:
     events: int
+    kafka_messages: int
     ingest_events_per_s: float
     raw_events_per_s: float
     faust_floor_events_per_s: float
@@ -127,7 +128,8 @@ async def _post_all(url: str, events: list[dict[str, Any]], batch: int, concurre
     return len(events) / (time.perf_counter() - started)
 
 
-async def _raw_consume(bootstrap: str, topic: str, expected: int) -> float:
+async def _raw_consume(bootstrap: str, topic: str, expected: int) -> tuple[float, int]:
+    """Events/s, and how many Kafka messages held the events."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_bytes=64 * 1024 * 1024
     )
@@ -136,15 +138,16 @@ async def _raw_consume(bootstrap: str, topic: str, expected: int) -> float:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        seen = 0
+        seen = messages_seen = 0
         started = time.perf_counter()
         while seen < expected:
             batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
             for messages in batches.values():
+                messages_seen += len(messages)
                 for message in messages:
                     decoded = orjson.loads(message.value or b"[]")
                     seen += len(decoded) if isinstance(decoded, list) else 1
-        return seen / (time.perf_counter() - started)
+        return seen / (time.perf_counter() - started), messages_seen
     finally:
         await consumer.stop()
 
@@ -283,6 +286,7 @@ def bench_config(bootstrap: str, run_dir: Path) -> StackConfig:
 async def run_benchmark(
     config: StackConfig,
     events: int,
+    campaigns: int,
     rate: float,
     seconds: float,
     api_rate: float = 300,
@@ -292,9 +296,9 @@ async def run_benchmark(
     stack = Stack(config)
     try:
         stack.start(services=("ingest", "api"))
-        load = synthetic_events(campaigns=BENCH_CAMPAIGNS, creators=10, total=events)
+        load = synthetic_events(campaigns=campaigns, creators=10, total=events)
         ingest_rate = await _post_all(config.ingest_url, load, batch=500, concurrency=4)
-        raw_rate = await _raw_consume(bootstrap, config.events_topic, events)
+        raw_rate, messages = await _raw_consume(bootstrap, config.events_topic, events)
         floor_rate = await _faust_floor(bootstrap, config.events_topic, events, config.run_dir)
         stack.start(services=("monitor",))
         monitor_rate = await _monitor_rate(config.monitor_metrics_url, events)
@@ -309,6 +313,7 @@ async def run_benchmark(
         stack.stop()
     return BenchResult(
         events=events,
+        kafka_messages=messages,
         ingest_events_per_s=ingest_rate,
         raw_events_per_s=raw_rate,
         faust_floor_events_per_s=floor_rate,
@@ -334,7 +339,11 @@ def _rows(result: BenchResult) -> list[tuple[str, str, str]]:
     e2e_rate = f"{result.offered_events_per_s:,.0f}/s"
     api_rate = f"{api.offered_per_s:,.0f} req/s"
     return [
-        ("events", f"{result.events:,}", ""),
+        (
+            "events",
+            f"{result.events:,} in {result.kafka_messages:,} Kafka messages",
+            f"{result.events / result.kafka_messages:.0f} events a message",
+        ),
         (
             "ingest over HTTP (batches of 500)",
             f"{result.ingest_events_per_s:,.0f} events/s",
@@ -412,6 +421,13 @@ def _table(result: BenchResult) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument(
+        "--campaigns",
+        type=int,
+        default=BENCH_CAMPAIGNS,
+        help="campaigns (x 10 creators) the events are spread over; each request of 500 events "
+        "becomes one Kafka message per campaign in it (10 events each at 200 campaigns, 100 at 5)",
+    )
     parser.add_argument("--rate", type=float, default=2_000, help="offered events/s for latency")
     parser.add_argument("--latency-seconds", type=float, default=20)
     parser.add_argument("--api-rate", type=float, default=300, help="campaign status requests/s")
@@ -438,6 +454,7 @@ def main_from_args(args: argparse.Namespace) -> int:
             run_benchmark(
                 bench_config(bootstrap, run_dir),
                 args.events,
+                args.campaigns,
                 args.rate,
                 args.latency_seconds,
                 args.api_rate,
