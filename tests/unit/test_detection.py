@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from services.domain.counters import Counters
@@ -315,6 +315,40 @@ def test_a_fall_in_conversions_alone_is_caught_within_three_days(
         if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
     ]
     assert caught and caught[0] - onset <= 72
+
+
+@PROPERTIES
+@given(
+    creators=st.integers(5, 25),
+    per_day=st.floats(200, 2_000),
+    seed=st.integers(0, 10**6),
+)
+@example(creators=5, per_day=200.0, seed=2)
+def test_a_steady_conversion_decline_is_caught_within_108_hours(
+    creators: int, per_day: float, seed: int
+) -> None:
+    """CAC creep as it comes: conversions per view fall 15% a day, compounding, while views,
+    engagement and spend hold. The change point soon leaves the window or drags the baseline
+    down with it; the whole-window trend test sees the slope. Decaying within 108 hours (the
+    example: five creators, 200 conversions a day, which the change-point test alone misses)."""
+    campaign = Campaign(
+        creators,
+        views_per_hour=5_000,
+        customers_per_view=per_day / 24 / (5_000 * creators),
+        spend_per_hour=10,
+        hours=WEEK + 109,
+        seed=seed,
+    )
+    onset = WEEK
+    states = campaign.build(lambda _c, h: 0.85 ** (max(0, h - onset) / 24))
+    states = _only_conversions_drop(states, campaign)
+    assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
+    caught = [
+        hour
+        for hour in range(onset, onset + 109, 6)
+        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
+    ]
+    assert caught and caught[0] - onset <= 108
 
 
 @PROPERTIES
