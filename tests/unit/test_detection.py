@@ -85,6 +85,25 @@ class Campaign:
     def status_at(self, states: list[CreatorState], hour: int, **kwargs: object) -> Assessment:
         return detect(states, T0 + hour * HOUR + 1_800, **kwargs)  # type: ignore[arg-type]
 
+    def first_decaying(self, states: list[CreatorState], hours: range) -> int | None:
+        """The first of ``hours`` at which the campaign, as it was then, is ``decaying``."""
+        return next(
+            (h for h in hours if self.status_at(prefix(states, h + 1), h).status == "decaying"),
+            None,
+        )
+
+    @classmethod
+    def of_conversions(cls, creators: int, per_day: float, hours: int, seed: int) -> Campaign:
+        """Steady views and spend with ``per_day`` conversions a day, campaign-wide."""
+        return cls(
+            creators,
+            views_per_hour=5_000,
+            customers_per_view=per_day / 24 / (5_000 * creators),
+            spend_per_hour=10,
+            hours=hours,
+            seed=seed,
+        )
+
 
 def after(onset: int, drop: float) -> Callable[[int, int], float]:
     return lambda _creator, hour: 1.0 - drop if hour >= onset else 1.0
@@ -135,12 +154,8 @@ def test_a_step_drop_of_half_is_caught_within_a_day(
     onset = WEEK - 30
     states = campaign.build(after(onset, drop))
     assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
-    caught = [
-        hour
-        for hour in range(onset, onset + 25)
-        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
-    ]
-    assert caught and caught[0] - onset <= 24
+    caught = campaign.first_decaying(states, range(onset, onset + 25))
+    assert caught is not None and caught - onset <= 24
 
 
 @PROPERTIES
@@ -164,12 +179,8 @@ def test_a_decline_of_a_tenth_a_day_is_caught_within_sixty_hours(
         lambda _c, hour: (1 - decline) ** ((hour - onset) / 24) if hour >= onset else 1.0
     )
     assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
-    caught = [
-        hour
-        for hour in range(onset, onset + 61, 2)
-        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
-    ]
-    assert caught and caught[0] - onset <= 60
+    caught = campaign.first_decaying(states, range(onset, onset + 61, 2))
+    assert caught is not None and caught - onset <= 60
 
 
 def test_no_events_or_no_creators_is_insufficient_data() -> None:
@@ -298,23 +309,12 @@ def test_a_fall_in_conversions_alone_is_caught_within_three_days(
     """CAC creep as a step: views, engagement and spend hold while conversions fall by 40% or
     more. Conversions are tested on data a day old, counted by day, so it takes longer than an
     engagement drop; from 200 conversions a day (campaign-wide) it is seen within 72 hours."""
-    campaign = Campaign(
-        creators,
-        views_per_hour=5_000,
-        customers_per_view=per_day / 24 / (5_000 * creators),
-        spend_per_hour=10,
-        hours=WEEK + 72,
-        seed=seed,
-    )
+    campaign = Campaign.of_conversions(creators, per_day, WEEK + 72, seed)
     onset = WEEK
     states = _only_conversions_drop(campaign.build(after(onset, drop)), campaign)
     assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
-    caught = [
-        hour
-        for hour in range(onset, onset + 73, 3)
-        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
-    ]
-    assert caught and caught[0] - onset <= 72
+    caught = campaign.first_decaying(states, range(onset, onset + 73, 3))
+    assert caught is not None and caught - onset <= 72
 
 
 @PROPERTIES
@@ -331,24 +331,13 @@ def test_a_steady_conversion_decline_is_caught_within_108_hours(
     engagement and spend hold. The change point soon leaves the window or drags the baseline
     down with it; the whole-window trend test sees the slope. Decaying within 108 hours (the
     example: five creators, 200 conversions a day, which the change-point test alone misses)."""
-    campaign = Campaign(
-        creators,
-        views_per_hour=5_000,
-        customers_per_view=per_day / 24 / (5_000 * creators),
-        spend_per_hour=10,
-        hours=WEEK + 109,
-        seed=seed,
-    )
+    campaign = Campaign.of_conversions(creators, per_day, WEEK + 109, seed)
     onset = WEEK
     states = campaign.build(lambda _c, h: 0.85 ** (max(0, h - onset) / 24))
     states = _only_conversions_drop(states, campaign)
     assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
-    caught = [
-        hour
-        for hour in range(onset, onset + 109, 6)
-        if campaign.status_at(prefix(states, hour + 1), hour).status == "decaying"
-    ]
-    assert caught and caught[0] - onset <= 108
+    caught = campaign.first_decaying(states, range(onset, onset + 109, 6))
+    assert caught is not None and caught - onset <= 108
 
 
 @PROPERTIES
@@ -358,13 +347,7 @@ def test_a_steady_conversion_decline_is_caught_within_108_hours(
     seed=st.integers(0, 10**6),
 )
 def test_steady_conversions_never_decay(creators: int, per_day: float, seed: int) -> None:
-    campaign = Campaign(
-        creators,
-        views_per_hour=5_000,
-        customers_per_view=per_day / 24 / (5_000 * creators),
-        spend_per_hour=10,
-        seed=seed,
-    )
+    campaign = Campaign.of_conversions(creators, per_day, WEEK, seed)
     states = campaign.build()
     for hour in range(WEEK - 72, WEEK, 12):
         assert campaign.status_at(prefix(states, hour + 1), hour).status != "decaying"
