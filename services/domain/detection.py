@@ -793,16 +793,19 @@ def _trend_test(
         # A creator without conversions in the first days has no level to decline from.
         own_base = sum(c[:min_base])
         rates.append(total_counts / total_views if total_views > 0 and own_base > 0 else 0.0)
+    # Each creator's expected counts under H0, the same for every start k.
+    fitted = [
+        ([rate * x for x in v], c)
+        for rate, v, c in zip(rates, views, counts, strict=True)
+        if rate > 0
+    ]
     best_z = best_drop = 0.0
     best_start = 0
     for k in range(0, days - 1):
         score = information = 0.0
-        for rate, v, c in zip(rates, views, counts, strict=True):
-            if rate <= 0:
-                continue
-            expected = [rate * x for x in v]
+        weights = [max(0.0, d - k + 1.0) for d in range(days)]
+        for expected, c in fitted:
             exposure = sum(expected)
-            weights = [max(0.0, d - k + 1.0) for d in range(days)]
             mean = sum(w * e for w, e in zip(weights, expected, strict=True)) / exposure
             filtered = gain = variance = 0.0
             for w, e, o in zip(weights, expected, c, strict=True):
