@@ -10,7 +10,11 @@ status is assessed every simulated hour, as the monitor would between events. Sc
   for six hours of event time (the alert policy's auto-resolve); every episode opened before onset,
   or in a healthy campaign, is a false alert;
 - precision = caught / (caught + false alerts); recall = caught / decaying campaigns; false alerts
-  are also reported per week of healthy campaign time.
+  are also reported per week of healthy campaign time;
+- the *floor* of a decaying campaign is the event time from onset until its true decline (the
+  simulator's engagement or conversion factor, averaged over its creators) first reaches the
+  detector's minimum drop that matters: no detector that waits for a drop that matters, however
+  much data it had, could be sooner, so it bounds the detection delay from below.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from services.domain.detection import detect
+from services.domain.detection import DetectorSettings, detect
 from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
@@ -37,6 +41,7 @@ START = datetime(2026, 3, 2, tzinfo=UTC)
 ALLOWED_LATENESS = 72 * HOUR
 RETENTION = 7 * DAY + HOUR
 RESOLVE_AFTER = 6 * HOUR
+MIN_DROP = DetectorSettings().min_engagement_drop
 
 
 @dataclass
@@ -46,6 +51,7 @@ class CampaignOutcome:
     scenario: str
     creators: int
     onset: float | None
+    floor: float | None = None
     caught_at: float | None = None
     false_alerts: int = 0
     healthy_seconds: float = 0.0
@@ -57,6 +63,12 @@ class CampaignOutcome:
         if self.onset is None or self.caught_at is None:
             return None
         return (self.caught_at - self.onset) / HOUR
+
+    @property
+    def floor_hours(self) -> float | None:
+        if self.onset is None or self.floor is None:
+            return None
+        return (self.floor - self.onset) / HOUR
 
 
 @dataclass
@@ -71,8 +83,24 @@ class Scores:
     recall: float
     median_delay_hours: float | None
     p90_delay_hours: float | None
+    median_floor_hours: float | None
     false_alerts_per_healthy_campaign_week: float
     by_scenario: dict[str, dict[str, float | int | None]]
+
+
+def decline_floor(plan: CampaignPlan, min_drop: float = MIN_DROP) -> float | None:
+    """When ``plan``'s true decline, averaged over its creators, first reaches ``min_drop`` (to
+    the hour after onset); None for a healthy campaign or one that never declines that far."""
+    if plan.onset is None:
+        return None
+    at = plan.onset
+    while at < plan.end:
+        engagement = sum(plan.engagement_factor(c, at) for c in plan.creators)
+        conversion = sum(plan.conversion_factor(c, at) for c in plan.creators)
+        if min(engagement, conversion) / len(plan.creators) <= 1.0 - min_drop:
+            return at.timestamp()
+        at += timedelta(hours=1)
+    return None
 
 
 class _Replay:
@@ -86,6 +114,7 @@ class _Replay:
                 scenario=p.scenario,
                 creators=len(p.creators),
                 onset=p.onset.timestamp() if p.onset else None,
+                floor=decline_floor(p),
             )
             for p in plans
         }
@@ -169,15 +198,18 @@ def score(outcomes: list[CampaignOutcome], seeds: list[int]) -> Scores:
     false_alerts = sum(o.false_alerts for o in outcomes)
     weeks = sum(o.healthy_seconds for o in outcomes) / (7 * DAY)
     delays = sorted(d for o in caught if (d := o.delay_hours) is not None)
+    floors = [f for o in decaying if (f := o.floor_hours) is not None]
     by_scenario: dict[str, dict[str, float | int | None]] = {}
     for scenario in sorted({o.scenario for o in outcomes}):
         mine = [o for o in outcomes if o.scenario == scenario]
         mine_delays = [d for o in mine if (d := o.delay_hours) is not None]
+        mine_floors = [f for o in mine if (f := o.floor_hours) is not None]
         by_scenario[scenario] = {
             "campaigns": len(mine),
             "caught": sum(1 for o in mine if o.caught_at is not None),
             "false_alerts": sum(o.false_alerts for o in mine),
             "median_delay_hours": statistics.median(mine_delays) if mine_delays else None,
+            "median_floor_hours": statistics.median(mine_floors) if mine_floors else None,
         }
     return Scores(
         seeds=seeds,
@@ -190,6 +222,7 @@ def score(outcomes: list[CampaignOutcome], seeds: list[int]) -> Scores:
         recall=len(caught) / len(decaying) if decaying else 1.0,
         median_delay_hours=statistics.median(delays) if delays else None,
         p90_delay_hours=_percentile(delays, 90),
+        median_floor_hours=statistics.median(floors) if floors else None,
         false_alerts_per_healthy_campaign_week=false_alerts / weeks if weeks else 0.0,
         by_scenario=by_scenario,
     )
@@ -204,17 +237,20 @@ def _report(scores: Scores) -> str:
         f"{scores.healthy_campaign_weeks:.1f} healthy campaign-weeks",
         f"precision {scores.precision:.3f}   recall {scores.recall:.3f}",
         f"detection delay (event time) median {hours(scores.median_delay_hours)}, "
-        f"p90 {hours(scores.p90_delay_hours)}",
+        f"p90 {hours(scores.p90_delay_hours)}; floor (true decline reaches {MIN_DROP:.0%}) "
+        f"median {hours(scores.median_floor_hours)}",
         f"false alerts {scores.false_alerts} = "
         f"{scores.false_alerts_per_healthy_campaign_week:.3f} per healthy campaign-week",
         "",
-        f"{'scenario':<20}{'campaigns':>10}{'caught':>8}{'false':>7}{'median delay':>14}",
+        f"{'scenario':<20}{'campaigns':>10}{'caught':>8}{'false':>7}{'median delay':>14}"
+        f"{'median floor':>14}",
     ]
     for scenario, row in scores.by_scenario.items():
-        delay = row["median_delay_hours"]
+        delay, floor = row["median_delay_hours"], row["median_floor_hours"]
         lines.append(
             f"{scenario:<20}{row['campaigns']:>10}{row['caught']:>8}{row['false_alerts']:>7}"
             f"{hours(float(delay) if delay is not None else None):>14}"
+            f"{hours(float(floor) if floor is not None else None):>14}"
         )
     return "\n".join(lines)
 

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from services.domain.windows import HOUR
-from services.evaluation.harness import CampaignOutcome, replay_seed, score
+from services.evaluation.harness import START, CampaignOutcome, decline_floor, replay_seed, score
+from services.simulator.model import CampaignPlan, generate_campaigns
+
+
+def _plan(scenario: str) -> CampaignPlan:
+    plans = generate_campaigns(1, 12, START, timedelta(days=10))
+    return next(p for p in plans if p.scenario == scenario)
 
 
 def test_a_short_replay_is_scored() -> None:
@@ -35,3 +44,26 @@ def test_scores_count_catches_delays_and_false_alerts() -> None:
     assert scores.recall == 2 / 3
     assert scores.median_delay_hours == 18
     assert scores.false_alerts_per_healthy_campaign_week == 0.5
+    assert scores.median_floor_hours is None
+
+
+def test_the_floor_is_when_the_true_decline_first_reaches_the_minimum_drop() -> None:
+    fatigue = _plan("engagement_fatigue")
+    steady = tuple(replace(c, susceptibility=1.0) for c in fatigue.creators)
+    ten_a_day = replace(fatigue, creators=steady, decline_per_day=0.1)
+    assert fatigue.onset is not None
+
+    assert decline_floor(ten_a_day) == (fatigue.onset + timedelta(days=1)).timestamp()
+    # 0.9 ** (h / 24) <= 0.82 from h = 45.2
+    assert decline_floor(ten_a_day, 0.18) == (fatigue.onset + timedelta(hours=46)).timestamp()
+    assert decline_floor(replace(ten_a_day, decline_per_day=0.0)) is None
+    assert decline_floor(_plan("healthy")) is None
+
+
+def test_a_sudden_drop_floors_within_the_hour_and_a_cac_creep_by_its_conversions() -> None:
+    drop, creep = _plan("sudden_drop"), _plan("cac_creep")
+    assert drop.onset is not None and creep.onset is not None
+
+    assert decline_floor(drop) == (drop.onset + timedelta(hours=1)).timestamp()
+    floor = decline_floor(creep)
+    assert floor is not None and creep.onset.timestamp() < floor
