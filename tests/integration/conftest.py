@@ -197,15 +197,15 @@ def build_views(
         creator_view(state, campaign.watermark, shape, _reasons(shape), updated_at)
         for state, shape in zip(states, creators.values(), strict=True)
     ]
-    if status is None:
-        status = min(creators.values(), key=STATUS_ORDER.index, default="insufficient_data")
+    worst: Shape = min(creators.values(), key=STATUS_ORDER.index, default="insufficient_data")
+    campaign_status = status if status is not None else worst
     view = campaign_view(
         campaign_id,
         campaign.currency,
         states,
         campaign.watermark,
-        status,
-        _reasons(status),
+        campaign_status,
+        _reasons(campaign_status),
         updated_at,
     )
     return view, creator_views

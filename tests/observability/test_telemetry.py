@@ -10,24 +10,91 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from services.domain.alerts import Alert
-from services.domain.views import CampaignView, WindowFigures
+from services.domain.alerts import Alert, AlertState
+from services.domain.views import CampaignView, Efficiency, StatusName, Totals, WindowFigures
 from services.ingest import telemetry as ingest_telemetry
 from services.monitor import telemetry
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
 
-def view(campaign_id: str, status: str = "healthy", cac: float | None = 12.5) -> CampaignView:
-    figures = WindowFigures.model_construct(engagement_rate_by_views=0.05, cac=cac, roas=2.0)
-    return CampaignView.model_construct(
-        campaign_id=campaign_id, status=status, windows={"24h": figures, "7d": figures}
+def view(
+    campaign_id: str, status: StatusName = "healthy", cac: float | None = 12.5
+) -> CampaignView:
+    figures = WindowFigures(
+        start=NOW,
+        end=NOW,
+        views=0,
+        likes=0,
+        comments=0,
+        shares=0,
+        saves=0,
+        clicks=0,
+        engagements=0,
+        engagement_rate_by_views=0.05,
+        engagement_rate_by_followers=None,
+        spend=0.0,
+        conversions=0,
+        new_customers=0,
+        revenue=0.0,
+        cac=cac,
+        roas=2.0,
+        cpe=None,
+        cpm=None,
+    )
+    totals = Totals(
+        views=0,
+        likes=0,
+        comments=0,
+        shares=0,
+        saves=0,
+        engagements=0,
+        engagement_rate_by_views=None,
+        spend=0.0,
+        conversions=0,
+        new_customers=0,
+        revenue=0.0,
+        cac=None,
+        roas=None,
+    )
+    efficiency = Efficiency(
+        clicks=0,
+        engagement_rate_by_followers=None,
+        cpe=None,
+        cpm=None,
+        click_through_rate=None,
+    )
+    return CampaignView(
+        campaign_id=campaign_id,
+        currency="USD",
+        status=status,
+        reasons=[],
+        creators=1,
+        posts=0,
+        totals=totals,
+        efficiency=efficiency,
+        windows={"24h": figures, "7d": figures},
+        trend=[],
+        as_of=NOW,
+        updated_at=NOW,
     )
 
 
-def alert(alert_id: str, campaign_id: str, state: str = "firing") -> Alert:
-    return Alert.model_construct(
-        alert_id=alert_id, campaign_id=campaign_id, severity="warning", state=state
+def alert(alert_id: str, campaign_id: str, state: AlertState = "firing") -> Alert:
+    return Alert(
+        alert_id=alert_id,
+        campaign_id=campaign_id,
+        cause="cac_rise",
+        severity="warning",
+        state=state,
+        status="decaying",
+        summary="",
+        reasons=[],
+        contributors=[],
+        revision=1,
+        opened_at=NOW,
+        updated_at=NOW,
+        event_time=NOW,
     )
 
 

@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from hypothesis import example, given, settings
@@ -44,7 +45,7 @@ class Campaign:
     views_per_hour: float = 5_000.0
     engagement_rate: float = 0.05
     customers_per_view: float = 0.0
-    spend_per_hour: float = 0.0
+    spend_per_hour: Decimal = Decimal(0)
     overdispersion: float = 0.0
     hours: int = WEEK
     seed: int = 0
@@ -99,7 +100,7 @@ class Campaign:
             creators,
             views_per_hour=5_000,
             customers_per_view=per_day / 24 / (5_000 * creators),
-            spend_per_hour=10,
+            spend_per_hour=Decimal(10),
             hours=hours,
             seed=seed,
         )
@@ -282,7 +283,9 @@ def test_a_recovered_campaign_returns_to_healthy_within_the_test_window() -> Non
 
 
 def test_a_conversion_drop_is_seen_once_the_data_has_settled() -> None:
-    campaign = Campaign(views_per_hour=20_000, customers_per_view=0.0005, spend_per_hour=10)
+    campaign = Campaign(
+        views_per_hour=20_000, customers_per_view=0.0005, spend_per_hour=Decimal(10)
+    )
     onset = WEEK - 24 - 36
     states = campaign.build(lambda _c, h: 0.4 if h >= onset else 1.0)
     found = detect(
@@ -354,11 +357,13 @@ def test_steady_conversions_never_decay(creators: int, per_day: float, seed: int
 
 
 def test_a_creator_who_joins_after_the_baseline_is_no_conversion_drop() -> None:
-    campaign = Campaign(views_per_hour=20_000, customers_per_view=0.0005, spend_per_hour=10)
+    campaign = Campaign(
+        views_per_hour=20_000, customers_per_view=0.0005, spend_per_hour=Decimal(10)
+    )
     states = campaign.build()
     newcomer = CreatorState("camp", "creator-new")
     for hour in range(WEEK - 30, WEEK):
-        counters = Counters(views=200_000, likes=10_000, spend_micros=to_micros(10))
+        counters = Counters(views=200_000, likes=10_000, spend_micros=to_micros(Decimal(10)))
         newcomer.buckets[T0 + hour * int(HOUR)] = Bucket(counters)
     assert detect([*states, newcomer], campaign.watermark).status == "healthy"
 
@@ -369,7 +374,7 @@ def test_conversions_launched_at_the_window_edge_are_no_drop(launch_hour: int) -
     window's start are no conversion baseline: the launch is known from the first post."""
     hour = 4 * 42 - 3
     campaign = Campaign(
-        views_per_hour=5_000, customers_per_view=0.0004, spend_per_hour=10, hours=hour + 1
+        views_per_hour=5_000, customers_per_view=0.0004, spend_per_hour=Decimal(10), hours=hour + 1
     )
     launched = max(0, launch_hour)
     states = campaign.build(lambda _c, h: 2.5 if launched <= h < launch_hour + 24 else 1.0)
@@ -392,7 +397,9 @@ def _only_conversions_drop(states: list[CreatorState], campaign: Campaign) -> li
 )
 def test_a_target_cac_breach(target: float, status: str) -> None:
     # Ten creators, each spending 10 an hour and bringing about one new customer: CAC about 10.
-    campaign = Campaign(views_per_hour=10_000, customers_per_view=0.0001, spend_per_hour=10)
+    campaign = Campaign(
+        views_per_hour=10_000, customers_per_view=0.0001, spend_per_hour=Decimal(10)
+    )
     found = detect(campaign.build(), campaign.watermark, CampaignTargets(target_cac=target))
     assert found.status == status
     assert [r.kind for r in found.reasons] == ([] if status == "healthy" else ["cac_above_target"])
