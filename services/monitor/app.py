@@ -129,12 +129,19 @@ def create_app(settings: MonitorSettings) -> faust.App:
 
     # Faust types signal receivers as returning None, though it awaits coroutine receivers.
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
-    async def forget_held_writes(sender: Any, revoked: set[TP], **_: Any) -> None:
-        for tp in revoked:
-            if tp.topic == settings.events_topic:
-                held_campaigns.drop(tp.partition)
-                held_creators.drop(tp.partition)
-                unflushed.pop(tp.partition, None)
+    async def forget_revoked(sender: Any, revoked: set[TP], **_: Any) -> None:
+        gone = {tp.partition for tp in revoked if tp.topic == settings.events_topic}
+        for partition in gone:
+            held_campaigns.drop(partition)
+            held_creators.drop(partition)
+            unflushed.pop(partition, None)
+        if gone:
+            partitions = app.consumer.topic_partitions(settings.events_topic) or settings.partitions
+            rounds.forget(
+                lambda campaign_id: (
+                    telemetry.campaign_partition(campaign_id, partitions) not in gone
+                )
+            )
 
     @app.agent(events)
     async def monitor(stream: StreamT[bytes]) -> None:

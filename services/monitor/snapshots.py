@@ -148,6 +148,13 @@ class StatusRounds:
                 )
         return built
 
+    def forget(self, holds: Callable[[str], bool]) -> None:
+        """Forget what is remembered of the campaigns for which ``holds`` is false: this worker
+        no longer holds them (their partition was revoked)."""
+        for remembered in (self._viewed_hours, self._assessed):
+            for campaign_id in [c for c in remembered if not holds(c)]:
+                del remembered[campaign_id]
+
     def _assess(
         self,
         campaign_id: str,

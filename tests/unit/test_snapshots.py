@@ -149,3 +149,33 @@ def test_a_campaigns_assessment_is_reused_within_its_block_until_its_config_chan
     changes.everything(CAMPAIGN)
     rounds.build(changes, NOW)
     assert sorted(assessed) == [1, 1, 1, 3]
+
+
+def test_forgotten_campaigns_are_viewed_and_assessed_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assessed: list[int] = []
+
+    def counting_detect(creators: list[CreatorState], *args: Any) -> Assessment:
+        assessed.append(len(creators))
+        return detect(creators, *args)
+
+    monkeypatch.setattr(snapshots, "detect", counting_detect)
+    processor, changes = processor_with(
+        *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
+    )
+    rounds = StatusRounds(processor, reassess_seconds=3600)
+    rounds.build(changes, NOW)
+    rounds.forget(lambda campaign_id: campaign_id != CAMPAIGN)
+
+    assessed.clear()
+    changes.creators(CAMPAIGN, ["b"])
+    built = rounds.build(changes, NOW)
+    assert viewed_creators(built) == {"a", "b", "c"}
+    assert sorted(assessed) == [1, 1, 1, 3]
+
+    assessed.clear()
+    rounds.forget(lambda campaign_id: campaign_id == CAMPAIGN)
+    changes.creators(CAMPAIGN, ["b"])
+    assert viewed_creators(rounds.build(changes, NOW)) == {"b"}
+    assert assessed == [1]
