@@ -39,8 +39,8 @@ ActionKind = Literal["open", "update", "resolve", "note"]
 _LABELS: Mapping[str, str] = {
     "engagement_rate_by_views": "Engagement rate by views",
     "cac": "CAC",
-    "conversion_rate": "Conversions per view",
     "conversions_per_view": "Conversions per view",
+    "clicks_per_view": "Clicks per view",
     "roas": "ROAS",
 }
 

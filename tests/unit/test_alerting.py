@@ -27,7 +27,7 @@ CAUSES = (ENGAGEMENT, CAC, "conversion_rate_drop")
 METRICS = {
     ENGAGEMENT: "engagement_rate_by_views",
     CAC: "cac",
-    "conversion_rate_drop": "conversion_rate",
+    "conversion_rate_drop": "conversions_per_view",
 }
 HOUR = timedelta(hours=1)
 

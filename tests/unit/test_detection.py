@@ -13,6 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from services.domain import detection
 from services.domain.counters import Counters
 from services.domain.detection import Assessment, CampaignTargets, Sensitivity, detect
 from services.domain.money import to_micros
@@ -49,8 +50,17 @@ class Campaign:
     overdispersion: float = 0.0
     hours: int = WEEK
     seed: int = 0
+    # Link clicks per view (none by default); their noise is their own, or the engagements' own
+    # ("shared": a worse post is worse on both).
+    click_rate: float = 0.0
+    shared_click_noise: bool = False
 
-    def build(self, factor: Callable[[int, int], float] = lambda _c, _h: 1.0) -> list[CreatorState]:
+    def build(
+        self,
+        factor: Callable[[int, int], float] = lambda _c, _h: 1.0,
+        click_factor: Callable[[int, int], float] | None = None,
+    ) -> list[CreatorState]:
+        clicks_by = click_factor or factor
         rng = random.Random(self.seed)
         states = []
         for index in range(self.creators):
@@ -66,9 +76,20 @@ class Campaign:
                     else 1.0
                 )
                 rate = own_rate * factor(index, hour) * noise
+                clicks = 0
+                if self.click_rate:
+                    click_noise = (
+                        noise
+                        if self.shared_click_noise or not self.overdispersion
+                        else rng.gammavariate(1 / self.overdispersion**2, self.overdispersion**2)
+                    )
+                    clicks = poisson(
+                        rng, views * self.click_rate * clicks_by(index, hour) * click_noise
+                    )
                 counters = Counters(
                     views=views,
                     likes=poisson(rng, views * rate),
+                    clicks=clicks,
                     new_customers=poisson(
                         rng, views * self.customers_per_view * factor(index, hour)
                     ),
@@ -129,12 +150,23 @@ def prefix(states: list[CreatorState], hours: int) -> list[CreatorState]:
     views=st.floats(2.0, 6.5).map(lambda e: 10**e),
     rate=st.floats(0.005, 0.15),
     overdispersion=st.sampled_from([0.0, 0.05, 0.2, 0.5]),
+    clicks=st.sampled_from(["none", "own noise", "shared noise"]),
     seed=st.integers(0, 10**6),
 )
 def test_stationary_noise_of_any_scale_never_decays(
-    creators: int, views: float, rate: float, overdispersion: float, seed: int
+    creators: int, views: float, rate: float, overdispersion: float, clicks: str, seed: int
 ) -> None:
-    campaign = Campaign(creators, views, rate, overdispersion=overdispersion, seed=seed)
+    """Also with clicks beside the engagements, whose noise may be the engagements' own: then
+    they are no second piece of evidence, and must not be counted as one."""
+    campaign = Campaign(
+        creators,
+        views,
+        rate,
+        overdispersion=overdispersion,
+        seed=seed,
+        click_rate=0.0 if clicks == "none" else rate / 4,
+        shared_click_noise=clicks == "shared noise",
+    )
     states = campaign.build()
     for hour in range(WEEK - 48, WEEK, 12):
         assert campaign.status_at(prefix(states, hour + 1), hour).status != "decaying"
@@ -182,6 +214,73 @@ def test_a_decline_of_a_tenth_a_day_is_caught_within_sixty_hours(
     assert campaign.status_at(prefix(states, onset), onset - 1).status == "healthy"
     caught = campaign.first_decaying(states, range(onset, onset + 61, 2))
     assert caught is not None and caught - onset <= 60
+
+
+def test_clicks_falling_with_the_engagements_make_a_decline_decaying_sooner() -> None:
+    """Clicks per view have noise of their own, so a creator's clicks falling with its
+    engagements is a second piece of evidence of the same decline."""
+    onset = WEEK
+    decline = 0.1
+
+    def fatigue(_creator: int, hour: int) -> float:
+        return (1 - decline) ** ((hour - onset) / 24) if hour >= onset else 1.0
+
+    caught = {}
+    for click_rate in (0.0, 0.01):
+        campaign = Campaign(
+            creators=10, overdispersion=0.1, hours=WEEK + 72, seed=3, click_rate=click_rate
+        )
+        caught[click_rate] = campaign.first_decaying(
+            campaign.build(fatigue), range(onset, onset + 72)
+        )
+    with_clicks, without = caught[0.01], caught[0.0]
+    assert with_clicks is not None and without is not None
+    assert with_clicks < without
+
+
+@pytest.mark.parametrize(
+    ("shared_noise", "creators", "blocks", "low", "high"),
+    [
+        (True, 10, range(4, 20), 0.5, 1.0),
+        (False, 10, range(4, 20), 0.0, 0.3),
+        (False, 3, range(4, 7), 1.0, 1.0),
+    ],
+)
+def test_clicks_count_as_evidence_as_far_as_their_noise_is_their_own(
+    shared_noise: bool, creators: int, blocks: range, low: float, high: float
+) -> None:
+    """The correlation of the engagements' and the clicks' residuals on the baseline blocks,
+    which discounts the clicks' evidence: high when a worse hour is worse on both, low when
+    their noise is their own, and 1 (no extra evidence) with too few creator-blocks to tell."""
+    campaign = Campaign(
+        creators, overdispersion=0.2, click_rate=0.0125, shared_click_noise=shared_noise
+    )
+    size = 6 * int(HOUR)
+    series = detection._series(campaign.build(), int(campaign.watermark) // size - 27, 28, size)
+    signals = (series.engagements, series.clicks)
+    bases = tuple(detection._baseline(series.views, s, blocks) for s in signals)
+    noises = tuple(
+        detection._relative_noise(series.views, s, b, blocks)
+        for s, b in zip(signals, bases, strict=True)
+    )
+    correlation = detection._residual_correlation(
+        series.views, signals, (bases[0], bases[1]), (noises[0], noises[1]), blocks
+    )
+    assert low <= correlation <= high
+
+
+def test_clicks_falling_alone_are_a_click_through_drop() -> None:
+    """A broken or removed link: engagements hold, clicks per view fall."""
+    campaign = Campaign(creators=8, views_per_hour=20_000, click_rate=0.01, seed=2)
+    onset = WEEK - 30
+    states = campaign.build(click_factor=lambda c, h: 0.3 if h >= onset and c < 6 else 1.0)
+    found = detect(states, campaign.watermark)
+    assert found.status == "decaying"
+    (reason,) = found.reasons
+    assert (reason.kind, reason.metric) == ("click_through_drop", "clicks_per_view")
+    assert reason.relative_change is not None and reason.relative_change < -0.3
+    assert {c.metric for c in found.contributors} == {"clicks"}
+    assert {c.creator_id for c in found.contributors} <= {f"creator-{i:02d}" for i in range(6)}
 
 
 def test_no_events_or_no_creators_is_insufficient_data() -> None:

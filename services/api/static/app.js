@@ -19,11 +19,16 @@ const STATUS_LABEL = {
 };
 const METRIC_LABEL = {
   engagement_rate_by_views: "Engagement rate by views",
-  new_customers_per_view: "New customers per view",
+  conversions_per_view: "Conversions per view",
+  clicks_per_view: "Clicks per view",
   cac: "CAC",
   roas: "ROAS",
 };
-const RATE_METRICS = new Set(["engagement_rate_by_views", "new_customers_per_view"]);
+const RATE_METRICS = new Set([
+  "engagement_rate_by_views",
+  "conversions_per_view",
+  "clicks_per_view",
+]);
 const MONEY_METRICS = new Set(["cac", "spend", "revenue"]);
 const SEVERITY_ORDER = ["critical", "warning"];
 
