@@ -64,6 +64,11 @@ def faust_app(settings: MonitorSettings) -> faust.App:
         consumer_max_fetch_size=16 * 1024 * 1024,
         stream_buffer_maxsize=16_384,
         recovery_consistency_check=False,
+        # A message is acknowledged only once its held writes are flushed (buffer.py), and a
+        # rebalance pauses the agent that would flush them: waiting for every message to be
+        # acknowledged before giving partitions up would wait forever. The state is idempotent,
+        # so the messages not yet acknowledged are simply applied again by the partition's owner.
+        stream_wait_empty=False,
         table_cleanup_interval=3600.0,
         processing_guarantee=settings.processing_guarantee,
     )

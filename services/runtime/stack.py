@@ -99,11 +99,13 @@ class Stack:
     def log_path(self, name: str) -> Path:
         return self.config.run_dir / f"{name}.log"
 
-    def spawn(self, name: str, args: list[str]) -> None:
+    def spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+        """Start ``pulse <args>`` as ``name``, with ``env`` over the stack's environment (a
+        second worker of a service needs its own ports)."""
         with self.log_path(name).open("ab") as log:
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", *args],
-                env=self.config.environment(),
+                env=self.config.environment() | (env or {}),
                 stdout=log,
                 stderr=log,
             )

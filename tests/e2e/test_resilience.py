@@ -6,11 +6,12 @@ import threading
 import uuid
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from services.runtime.broker import EmbeddedBroker
+from services.runtime.broker import EmbeddedBroker, free_port, wait_for_port
 from services.runtime.stack import Stack
 from tests.e2e.events import messy_campaign
 from tests.e2e.harness import RunningStack, eventually, stack_config
@@ -40,6 +41,53 @@ def test_monitor_killed_mid_stream_keeps_exact_totals(running_stack: RunningStac
     send_in_chunks(running_stack, marker, size=500)
     eventually(lambda: totals_match(running_stack, "after-restart", marker_expected), timeout=90)
     assert totals_match(running_stack, "crash", expected)
+
+
+def test_a_second_worker_joining_and_leaving_keeps_exact_totals(
+    running_stack: RunningStack, tmp_path: Path
+) -> None:
+    """A second monitor worker takes some partitions, processes their campaigns, and leaves
+    while events keep coming: each campaign moves with its partition, and its totals are exact."""
+    campaigns = [messy_campaign(f"shared-{i}", creators=3, posts=3, seed=40 + i) for i in range(8)]
+    stack = running_stack.stack
+    metrics_port = free_port()
+    stack.spawn(
+        "monitor-b",
+        ["monitor"],
+        env={
+            "PULSE_MONITOR_METRICS_PORT": str(metrics_port),
+            "PULSE_MONITOR_DATA_DIR": str(tmp_path / "monitor-b"),
+        },
+    )
+    wait_for_port("127.0.0.1", metrics_port, timeout=60)
+
+    def processed_by_second_worker() -> float | None:
+        text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("pulse_monitor_events_total")
+        )
+        return counted or None
+
+    halves = [(events[: len(events) // 2], events[len(events) // 2 :]) for events, _ in campaigns]
+    for first, _ in halves:
+        send_in_chunks(running_stack, first, size=30)
+    eventually(processed_by_second_worker, timeout=90)
+
+    seconds = [event for _, second in halves for event in second]
+    sender = threading.Thread(target=send_in_chunks, args=(running_stack, seconds, 25))
+    sender.start()
+    stack.stop_service("monitor-b")
+    sender.join()
+
+    eventually(
+        lambda: all(
+            totals_match(running_stack, f"shared-{index}", expected)
+            for index, (_, expected) in enumerate(campaigns)
+        ),
+        timeout=90,
+    )
 
 
 def test_broker_down_means_503_and_nothing_accepted(tmp_path: Path) -> None:
