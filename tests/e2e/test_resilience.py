@@ -43,11 +43,13 @@ def test_monitor_killed_mid_stream_keeps_exact_totals(running_stack: RunningStac
     assert totals_match(running_stack, "crash", expected)
 
 
+@pytest.mark.parametrize("killed", [False, True], ids=["stopped", "killed"])
 def test_a_second_worker_joining_and_leaving_keeps_exact_totals(
-    running_stack: RunningStack, tmp_path: Path
+    running_stack: RunningStack, tmp_path: Path, killed: bool
 ) -> None:
     """A second monitor worker takes some partitions, processes their campaigns, and leaves
-    while events keep coming: each campaign moves with its partition, and its totals are exact."""
+    (stopped, or killed without a goodbye) while events keep coming: each campaign moves with its
+    partition, and its totals are exact."""
     campaigns = [messy_campaign(f"shared-{i}", creators=3, posts=3, seed=40 + i) for i in range(8)]
     stack = running_stack.stack
     metrics_port = free_port()
@@ -78,7 +80,7 @@ def test_a_second_worker_joining_and_leaving_keeps_exact_totals(
     seconds = [event for _, second in halves for event in second]
     sender = threading.Thread(target=send_in_chunks, args=(running_stack, seconds, 25))
     sender.start()
-    stack.stop_service("monitor-b")
+    stack.stop_service("monitor-b", kill=killed)
     sender.join()
 
     eventually(
