@@ -465,7 +465,8 @@ def _drop_test(
         k = float(b)
         for ramp in (False, True):
             score = information = 0.0
-            # Per row, G_i / sqrt(V_i), for the covariance of a creator's two signals.
+            # Per row, G_i / sqrt(V_i), for the covariance of a creator's two signals; kept only
+            # while they are correlated (without a witness the term is zero anyway).
             standardised: dict[int, float] = {}
             for i in creators:
                 if s0[i] <= 0:
@@ -480,7 +481,8 @@ def _drop_test(
                 variance = gain + fresh * squared + persistent[i] * exposure * exposure
                 score -= gain / variance * filtered
                 information += gain * gain / variance
-                standardised[i] = gain / math.sqrt(variance)
+                if correlation > 0:
+                    standardised[i] = gain / math.sqrt(variance)
             if information <= 0:
                 continue
             shared = sum(
