@@ -11,9 +11,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.domain.alerts import Alert, AlertState
-from services.domain.views import CampaignView, Efficiency, StatusName, Totals, WindowFigures
+from services.domain.views import CampaignView, StatusName, WindowFigures
 from services.ingest import telemetry as ingest_telemetry
 from services.monitor import telemetry
+from tests.views import campaign_view
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -42,41 +43,12 @@ def view(
         cpe=None,
         cpm=None,
     )
-    totals = Totals(
-        views=0,
-        likes=0,
-        comments=0,
-        shares=0,
-        saves=0,
-        engagements=0,
-        engagement_rate_by_views=None,
-        spend=0.0,
-        conversions=0,
-        new_customers=0,
-        revenue=0.0,
-        cac=None,
-        roas=None,
-    )
-    efficiency = Efficiency(
-        clicks=0,
-        engagement_rate_by_followers=None,
-        cpe=None,
-        cpm=None,
-        click_through_rate=None,
-    )
-    return CampaignView(
-        campaign_id=campaign_id,
-        currency="USD",
-        status=status,
-        reasons=[],
-        creators=1,
-        posts=0,
-        totals=totals,
-        efficiency=efficiency,
-        windows={"24h": figures, "7d": figures},
-        trend=[],
+    return campaign_view(
+        campaign_id,
+        status,
         as_of=NOW,
         updated_at=NOW,
+        windows={"24h": figures, "7d": figures},
     )
 
 

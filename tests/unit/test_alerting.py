@@ -10,14 +10,8 @@ from hypothesis import strategies as st
 from services.domain import alerting
 from services.domain.alerting import Action, AlertPolicy
 from services.domain.alerts import Alert
-from services.domain.views import (
-    CampaignView,
-    Contributor,
-    Efficiency,
-    Reason,
-    StatusName,
-    Totals,
-)
+from services.domain.views import CampaignView, Contributor, Reason, StatusName
+from tests.views import campaign_view
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC)
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
@@ -54,38 +48,13 @@ def view(
     as_of: datetime | None = T0,
     campaign_id: str = "c1",
 ) -> CampaignView:
-    totals = Totals(
-        views=0,
-        likes=0,
-        comments=0,
-        shares=0,
-        saves=0,
-        engagements=0,
-        engagement_rate_by_views=None,
-        spend=0.0,
-        conversions=0,
-        new_customers=0,
-        revenue=0.0,
-        cac=None,
-        roas=None,
-    )
-    efficiency = Efficiency(
-        clicks=0, engagement_rate_by_followers=None, cpe=None, cpm=None, click_through_rate=None
-    )
-    return CampaignView(
-        campaign_id=campaign_id,
-        currency="USD",
-        status=status,
-        reasons=list(reasons),
-        contributors=list(contributors),
-        creators=1,
-        posts=1,
-        totals=totals,
-        efficiency=efficiency,
-        windows={},
-        trend=[],
+    return campaign_view(
+        campaign_id,
+        status,
         as_of=as_of,
         updated_at=NOW,
+        reasons=reasons,
+        contributors=contributors,
     )
 
 
