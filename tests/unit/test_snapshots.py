@@ -122,22 +122,34 @@ def test_changes_put_back_go_ahead_of_newer_ones() -> None:
     assert changes.campaigns["both"] == {"b", "d"}
 
 
-def test_a_campaigns_assessment_is_reused_within_its_block_until_its_config_changes(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assessed: list[int] = []
+@pytest.fixture
+def assessed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of creators in each detector call the status rounds make."""
+    calls: list[int] = []
 
     def counting_detect(creators: list[CreatorState], *args: Any) -> Assessment:
-        assessed.append(len(creators))
+        calls.append(len(creators))
         return detect(creators, *args)
 
     monkeypatch.setattr(snapshots, "detect", counting_detect)
+    return calls
+
+
+def three_creators_viewed_once(assessed: list[int]) -> tuple[Processor, Changes, StatusRounds]:
+    """Three creators' first round (each creator and the campaign assessed) under a long reuse."""
     processor, changes = processor_with(
         *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
     )
     rounds = StatusRounds(processor, reassess_seconds=3600)
     rounds.build(changes, NOW)
     assert sorted(assessed) == [1, 1, 1, 3]
+    return processor, changes, rounds
+
+
+def test_a_campaigns_assessment_is_reused_within_its_block_until_its_config_changes(
+    assessed: list[int],
+) -> None:
+    processor, changes, rounds = three_creators_viewed_once(assessed)
 
     assessed.clear()
     processor.process(KEY, message(spend_raw("s-b2", creator_id="b", occurred_at=T0 + 60)))
@@ -151,21 +163,8 @@ def test_a_campaigns_assessment_is_reused_within_its_block_until_its_config_chan
     assert sorted(assessed) == [1, 1, 1, 3]
 
 
-def test_forgotten_campaigns_are_viewed_and_assessed_afresh(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    assessed: list[int] = []
-
-    def counting_detect(creators: list[CreatorState], *args: Any) -> Assessment:
-        assessed.append(len(creators))
-        return detect(creators, *args)
-
-    monkeypatch.setattr(snapshots, "detect", counting_detect)
-    processor, changes = processor_with(
-        *(spend_raw(f"s-{c}", creator_id=c, occurred_at=T0) for c in "abc")
-    )
-    rounds = StatusRounds(processor, reassess_seconds=3600)
-    rounds.build(changes, NOW)
+def test_forgotten_campaigns_are_viewed_and_assessed_afresh(assessed: list[int]) -> None:
+    _, changes, rounds = three_creators_viewed_once(assessed)
     rounds.forget(lambda campaign_id: campaign_id != CAMPAIGN)
 
     assessed.clear()
