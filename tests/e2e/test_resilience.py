@@ -11,6 +11,7 @@ import orjson
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
+from services.bench.scrape import metric_total
 from services.runtime.broker import EmbeddedBroker, free_port, wait_for_port
 from services.runtime.stack import Stack
 from tests.e2e.events import messy_campaign
@@ -63,14 +64,9 @@ def test_a_second_worker_joining_and_leaving_keeps_exact_totals(
     )
     wait_for_port("127.0.0.1", metrics_port, timeout=60)
 
-    def processed_by_second_worker() -> float | None:
+    def processed_by_second_worker() -> float:
         text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
-        counted = sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("pulse_monitor_events_total")
-        )
-        return counted or None
+        return metric_total(text, "pulse_monitor_events")
 
     halves = [(events[: len(events) // 2], events[len(events) // 2 :]) for events, _ in campaigns]
     for first, _ in halves:
