@@ -65,6 +65,12 @@ def _run(args: argparse.Namespace) -> int:
     return run_stack(simulate=bool(args.simulate))
 
 
+def _keys(args: argparse.Namespace) -> int:
+    from services.runtime.keys_command import main_from_args
+
+    return main_from_args(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from services.bench.run import main_from_args
 
@@ -94,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="start broker, services and simulator together")
     run.add_argument("--simulate", type=int, choices=(0, 1), default=1)
     run.set_defaults(func=_run)
+    keys = commands.add_parser("keys", help="create, list and revoke API keys")
+    from services.runtime.keys_command import add_arguments as keys_arguments
+
+    keys_arguments(keys)
+    keys.set_defaults(func=_keys)
     bench = commands.add_parser("bench", help="measure throughput and latency")
     from services.bench.run import add_arguments as bench_arguments
 

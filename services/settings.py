@@ -31,3 +31,14 @@ class SharedSettings(BaseSettings):
         default="pulse.campaign-config", validation_alias=AliasChoices("PULSE_CONFIG_TOPIC")
     )
     log_level: str = Field(default="WARNING", validation_alias=AliasChoices("PULSE_LOG_LEVEL"))
+    metrics_token: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PULSE_METRICS_TOKEN"),
+        description="When set, /metrics wants it as a bearer token; open otherwise.",
+    )
+    key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        validation_alias=AliasChoices("PULSE_KEY_CACHE_SECONDS"),
+        description="How long a service trusts what it looked up about a key (revocation delay).",
+    )

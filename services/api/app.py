@@ -6,44 +6,76 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from services.api.alerts import router as alerts_router
+from services.api.config_publisher import ConfigPublisher
 from services.api.metrics import ApiMetrics, MetricsMiddleware
-from services.api.routes import router
+from services.api.routes import (
+    alerts,
+    campaigns,
+    configs,
+    keys,
+    operations,
+    session,
+    status_page,
+    webhooks,
+)
 from services.api.settings import ApiSettings
-from services.api.status_page import router as status_page_router
-from services.api.webhooks import webhooks_router
 from services.runtime.http import serve
+from services.service_layer.access import Authenticator
+from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
+from services.storage.keys import AuditLog, KeyRepository
 from services.storage.repository import StatusRepository
+from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
+
+ROUTERS = (
+    campaigns.router,
+    configs.router,
+    alerts.router,
+    webhooks.router,
+    keys.router,
+    session.router,
+    operations.router,
+    status_page.router,
+)
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
-    database_url = settings.database_url
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(database_url)
+        engine = make_engine(settings.database_url)
+        publisher = ConfigPublisher(settings)
         try:
             await run_in_threadpool(migrate, engine)
             app.state.repository = StatusRepository(engine)
+            app.state.alerts = AlertRepository(engine)
+            app.state.webhooks = WebhookRepository(engine)
+            app.state.campaign_configs = CampaignConfigRepository(engine)
+            app.state.keys = KeyRepository(engine)
+            app.state.audit = AuditLog(engine)
+            app.state.authenticator = Authenticator(app.state.keys, settings.key_cache_seconds)
+            app.state.config_publisher = publisher
             yield
         finally:
+            await run_in_threadpool(publisher.close)
             engine.dispose()
 
     app = FastAPI(
         title="Campaign Pulse API",
         summary="Live status of influencer-marketing campaigns and their creators.",
+        description="Every route but /healthz, /readyz and /metrics wants an API key: "
+        "`Authorization: Bearer pulse_…`.",
         docs_url="/docs",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.metrics_token = settings.metrics_token
     api_metrics = ApiMetrics()
     app.state.metrics = api_metrics
     app.add_middleware(MetricsMiddleware, metrics=api_metrics, routes=app.routes)
-    app.include_router(router)
-    app.include_router(alerts_router)
-    app.include_router(status_page_router)
-    app.include_router(webhooks_router(settings.kafka_bootstrap_servers))
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from services.domain.alerts import Alert, Severity
+from services.domain.alerts import MONITOR, Alert, Severity
 from services.domain.views import CampaignView, Contributor, Reason, StatusName
 
 ActionKind = Literal["open", "update", "resolve", "note"]
@@ -78,7 +78,7 @@ def change_of(alert: Alert) -> Literal["firing", "acknowledged", "resolved", "up
 
 def holds_cause(alert: Alert) -> bool:
     """A resolved alert that keeps its cause from reopening: resolved by hand, never cleared."""
-    return alert.state == "resolved" and alert.resolved_by == "user" and alert.clear_since is None
+    return alert.state == "resolved" and alert.resolved_by != MONITOR and alert.clear_since is None
 
 
 def blocks_cause(alert: Alert) -> bool:
@@ -86,22 +86,23 @@ def blocks_cause(alert: Alert) -> bool:
     return alert.state != "resolved" or holds_cause(alert)
 
 
-def acknowledge(alert: Alert, now: datetime) -> Alert:
-    """The alert acknowledged; an acknowledged or resolved alert is returned as it is."""
+def acknowledge(alert: Alert, now: datetime, by: str) -> Alert:
+    """The alert acknowledged by ``by``; an acknowledged or resolved alert is returned as it is."""
     if alert.state != "firing":
         return alert
     return alert.model_copy(
         update={
             "state": "acknowledged",
             "acknowledged_at": now,
+            "acknowledged_by": by,
             "updated_at": now,
             "revision": alert.revision + 1,
         }
     )
 
 
-def resolve(alert: Alert, now: datetime) -> Alert:
-    """The alert resolved by a user; a resolved alert is returned as it is.
+def resolve(alert: Alert, now: datetime, by: str) -> Alert:
+    """The alert resolved by a user, ``by``; a resolved alert is returned as it is.
 
     When the cause is present at that moment (``clear_since`` is ``None``) the resolved alert
     holds the cause until it has cleared once, see :func:`holds_cause`.
@@ -112,7 +113,7 @@ def resolve(alert: Alert, now: datetime) -> Alert:
         update={
             "state": "resolved",
             "resolved_at": now,
-            "resolved_by": "user",
+            "resolved_by": by,
             "updated_at": now,
             "revision": alert.revision + 1,
         }
@@ -224,7 +225,7 @@ def _absent(
             "revision": alert.revision + 1,
             "updated_at": now,
             "resolved_at": now,
-            "resolved_by": "monitor",
+            "resolved_by": MONITOR,
             "event_time": as_of,
             "clear_since": clear_since,
         }

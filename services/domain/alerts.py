@@ -11,7 +11,8 @@ from services.domain.views import Contributor, Reason, StatusName
 
 AlertState = Literal["firing", "acknowledged", "resolved"]
 Severity = Literal["warning", "critical"]
-ResolvedBy = Literal["monitor", "user"]
+MONITOR = "monitor"
+"""Who resolves an alert whose cause cleared; no key may take this name."""
 
 
 class Alert(BaseModel):
@@ -30,8 +31,11 @@ class Alert(BaseModel):
     opened_at: datetime
     updated_at: datetime
     acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    """The name of the API key that acknowledged the alert."""
     resolved_at: datetime | None = None
     event_time: datetime
-    resolved_by: ResolvedBy | None = None
+    resolved_by: str | None = None
+    """``monitor`` when the cause cleared, else the name of the API key that resolved it."""
     clear_since: datetime | None = None
     """Event time since which the cause has been absent; ``None`` while it is present."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 import structlog
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
@@ -24,8 +24,11 @@ from services.ingest import telemetry
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
 from services.ingest.settings import IngestSettings
 from services.runtime.http import serve
+from services.runtime.security import EventsWriter, metrics_access
 from services.runtime.topics import TopicSpec, ensure_topics
-from services.storage.db import make_engine
+from services.service_layer.access import Authenticator
+from services.storage.db import make_engine, migrate
+from services.storage.keys import KeyRepository
 from services.storage.repository import StatusRepository
 
 log = structlog.get_logger(__name__)
@@ -47,7 +50,9 @@ class Ingest:
         self.publisher = EventPublisher(
             settings.kafka_bootstrap_servers, settings.events_topic, settings.broker_timeout_seconds
         )
-        self.repository = StatusRepository(make_engine(settings.database_url))
+        self.engine = make_engine(settings.database_url)
+        self.repository = StatusRepository(self.engine)
+        self.authenticator = Authenticator(KeyRepository(self.engine), settings.key_cache_seconds)
 
     def known_currencies(self, campaign_ids: set[str]) -> dict[str, str]:
         try:
@@ -140,6 +145,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The keys live in the database: its schema must be there before the first request.
+        await run_in_threadpool(migrate, ingest.engine)
         topics = [TopicSpec(settings.events_topic, settings.partitions)]
         creating = asyncio.create_task(
             asyncio.to_thread(ensure_topics, settings.kafka_bootstrap_servers, topics)
@@ -153,6 +160,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         description="Send post metrics, conversions and spend; see the README for the contract.",
         lifespan=lifespan,
     )
+    app.state.authenticator = ingest.authenticator
+    app.state.metrics_token = settings.metrics_token
 
     @app.post(
         "/v1/events",
@@ -164,7 +173,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             503: {"description": "the broker did not acknowledge; retry after Retry-After"},
         },
     )
-    async def post_events(request: Request, response: Response) -> Any:
+    async def post_events(request: Request, response: Response, _: EventsWriter) -> Any:
         with telemetry.REQUEST_SECONDS.time():
             return await _post_events(request, response)
 
@@ -225,7 +234,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         response.status_code = 503
         return {"status": "broker unreachable"}
 
-    @app.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False, dependencies=[Depends(metrics_access)])
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

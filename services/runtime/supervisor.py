@@ -13,6 +13,8 @@ from types import FrameType
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.domain.keys import Scope
+from services.runtime.admin_key import ADMIN_KEY_FILE, issue_service_key, provision_admin_key
 from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack, StackConfig
 
@@ -36,6 +38,9 @@ class StackSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL"))
+
+
+LOCAL_RECEIVERS = "127.0.0.0/8"
 
 
 class _Stop(Exception):
@@ -71,16 +76,24 @@ def run_stack(simulate: bool) -> int:
             api_port=settings.api_port,
             monitor_metrics_port=settings.monitor_metrics_port,
             notifier_metrics_port=settings.notifier_metrics_port,
+            # Webhook receivers on this machine, for trying the notifier out; off by default.
+            extra_env={"PULSE_WEBHOOK_ALLOW_CIDRS": LOCAL_RECEIVERS},
         )
         stack = Stack(config)
         stack.start()
+        admin_key_path = run_dir / ADMIN_KEY_FILE
+        provision_admin_key(config.database_url, admin_key_path)
         if simulate:
             truth = run_dir / "ground_truth.json"
+            simulator_key = issue_service_key(
+                config.database_url, "simulator", frozenset({Scope.EVENTS_WRITE})
+            )
             stack.spawn(
                 "simulator",
                 ["simulate", "--ingest-url", config.ingest_url, "--truth", str(truth)],
+                env={"PULSE_API_KEY": simulator_key},
             )
-        _print_where_to_look(config, simulate)
+        _print_where_to_look(config, simulate, admin_key_path)
         while True:
             stack.check_alive()
             time.sleep(0.5)
@@ -101,9 +114,16 @@ def run_stack(simulate: bool) -> int:
             broker.stop()
 
 
-def _print_where_to_look(config: StackConfig, simulate: bool) -> None:
+def _print_where_to_look(config: StackConfig, simulate: bool, admin_key: Path) -> None:
     lines = [
         "Campaign Pulse is running. Ctrl-C stops everything.",
+        f"  admin key      {admin_key}  (mode 0600; every route but /healthz, /readyz and "
+        "/metrics wants a key)",
+        f'                 curl -H "Authorization: Bearer $(cat {admin_key})" '
+        f"{config.api_url}/v1/campaigns",
+        f"  sign in        {config.api_url}/ with that key (more keys: pulse keys create --help)",
+        f"  webhooks       may point at {LOCAL_RECEIVERS} (PULSE_WEBHOOK_ALLOW_CIDRS), for local "
+        "receivers",
         f"  status page    {config.api_url}/",
         f"  campaigns      {config.api_url}/v1/campaigns",
         f"  alerts         {config.api_url}/v1/alerts   (live: {config.api_url}/v1/alerts/stream)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from datetime import timedelta
@@ -15,6 +16,11 @@ from services.simulator.runner import RunCounts, run_simulation
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--ingest-url", default="http://127.0.0.1:8001", help="base URL of the ingest service"
+    )
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("PULSE_API_KEY"),
+        help="a key with events:write (default: PULSE_API_KEY)",
     )
     parser.add_argument("--seed", type=int, default=7, help="random seed; same seed, same events")
     parser.add_argument("--campaigns", type=int, default=12, help="number of campaigns")
@@ -60,6 +66,7 @@ async def _run(args: argparse.Namespace) -> RunCounts:
         truth_path=args.truth,
         duration=args.duration,
         stop=stop,
+        api_key=args.api_key,
     )
 
 

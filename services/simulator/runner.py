@@ -132,11 +132,13 @@ async def run_simulation(
     duration: float | None = None,
     stop: asyncio.Event | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    api_key: str | None = None,
 ) -> RunCounts:
     """Send simulated events until ``duration`` seconds pass, ``stop`` is set or the campaigns end.
 
     Batches that meet a connection error or a 503 are retried with backoff until they go through
-    (or ``stop`` is set); ``transport`` lets tests answer without a server.
+    (or ``stop`` is set); ``transport`` lets tests answer without a server. ``api_key`` needs the
+    scope ``events:write``.
     """
     if speed <= 0 or batch_size <= 0:
         raise ValueError("speed and batch_size must be positive")
@@ -151,7 +153,8 @@ async def run_simulation(
     )
     sent = accepted = rejected = 0
     progress = tqdm(unit="ev", desc="simulate", disable=not sys.stderr.isatty(), leave=False)
-    async with httpx.AsyncClient(transport=transport, timeout=30.0) as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    async with httpx.AsyncClient(transport=transport, timeout=30.0, headers=headers) as client:
         try:
             while not simulation.finished and not (stop is not None and stop.is_set()):
                 elapsed = time.monotonic() - started

@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.domain import alerting
-from services.domain.alerts import Alert, AlertState
+from services.domain.alerts import MONITOR, Alert, AlertState
 from services.storage.db import _SQLITE_BEGIN
 from services.storage.models import Base
 
@@ -78,7 +78,7 @@ class AlertRow(Base):
     updated_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
-    resolved_by: Mapped[str | None] = mapped_column(String(16))
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
     event_time: Mapped[datetime]
     clear_since: Mapped[datetime | None]
     body: Mapped[dict[str, Any]]
@@ -159,7 +159,7 @@ class AlertRepository:
                         AlertRow.campaign_id.in_(ids[start : start + _IN_CHUNK]),
                         or_(
                             AlertRow.state != "resolved",
-                            (AlertRow.resolved_by == "user") & AlertRow.clear_since.is_(None),
+                            (AlertRow.resolved_by != MONITOR) & AlertRow.clear_since.is_(None),
                         ),
                     )
                     .order_by(AlertRow.opened_at, AlertRow.alert_id)
@@ -256,15 +256,15 @@ class AlertRepository:
             body = connection.scalar(select(AlertRow.body).where(AlertRow.alert_id == alert_id))
         return Alert.model_validate(body) if body is not None else None
 
-    def acknowledge(self, alert_id: str, now: datetime) -> Alert | None:
-        """The alert acknowledged (unchanged if it already was, or is resolved); ``None`` if
-        there is no such alert."""
-        return self._transition(alert_id, lambda alert: alerting.acknowledge(alert, now))
+    def acknowledge(self, alert_id: str, now: datetime, by: str) -> Alert | None:
+        """The alert acknowledged by ``by`` (unchanged if it already was, or is resolved);
+        ``None`` if there is no such alert."""
+        return self._transition(alert_id, lambda alert: alerting.acknowledge(alert, now, by))
 
-    def resolve(self, alert_id: str, now: datetime) -> Alert | None:
-        """The alert resolved by a user (unchanged if it already was); ``None`` if there is no
+    def resolve(self, alert_id: str, now: datetime, by: str) -> Alert | None:
+        """The alert resolved by ``by`` (unchanged if it already was); ``None`` if there is no
         such alert."""
-        return self._transition(alert_id, lambda alert: alerting.resolve(alert, now))
+        return self._transition(alert_id, lambda alert: alerting.resolve(alert, now, by))
 
     def _transition(self, alert_id: str, change: Callable[[Alert], Alert]) -> Alert | None:
         with self._writing() as connection:

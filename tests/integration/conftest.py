@@ -26,8 +26,10 @@ from sqlalchemy import Engine, delete
 from services.api.app import create_app
 from services.api.settings import ApiSettings
 from services.domain.events import PostMetrics, Spend
+from services.domain.keys import Scope
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
 from services.domain.views import CampaignView, CreatorView, Reason, campaign_view, creator_view
+from services.service_layer.access import issue_key
 from services.storage.db import make_engine, migrate
 from services.storage.models import CampaignStatus, CreatorStatus
 from services.storage.repository import STATUS_ORDER, StatusRepository
@@ -44,6 +46,7 @@ _RECENT_LIKES: Mapping[Shape, int] = {"healthy": 1_000, "watch": 750, "decaying"
 START = datetime(2025, 3, 1, tzinfo=UTC)
 UPDATED_AT = datetime(2025, 3, 8, 12, tzinfo=UTC)
 MONTH = 30 * 86_400
+ADMIN = frozenset({Scope.ADMIN})
 
 
 def _local_database() -> Iterator[str]:
@@ -225,8 +228,25 @@ async def app(database_url: str) -> AsyncIterator[FastAPI]:
         yield app
 
 
+def bearer(app: FastAPI, scopes: frozenset[Scope] = ADMIN, name: str = "tests") -> dict[str, str]:
+    """The header of a new key made on the app's database, as ``pulse keys create`` makes it."""
+    issued = issue_key(app.state.keys, f"{name}-{uuid.uuid4().hex[:6]}", scopes)
+    return {"Authorization": f"Bearer {issued.key}"}
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app holding an admin key."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://pulse.test", headers=bearer(app)
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app with no key."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as client:
         yield client

@@ -6,14 +6,16 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from services.api.deps import Alerts, AlertsReader, AlertsWriter, Audit
 from services.domain.alerts import Alert, AlertState
+from services.service_layer import alerts as actions
 from services.storage.alerts import AlertRepository
 
 POLL_INTERVAL_SECONDS = 0.5
@@ -22,6 +24,9 @@ RECONNECT_MILLISECONDS = 2_000
 _BATCH = 100
 
 router = APIRouter(tags=["alerts"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    status.HTTP_404_NOT_FOUND: {"description": "no such alert"}
+}
 
 
 class AlertPage(BaseModel):
@@ -29,13 +34,6 @@ class AlertPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-def _repository(request: Request) -> AlertRepository:
-    return AlertRepository(request.app.state.repository.engine)
-
-
-Repository = Annotated[AlertRepository, Depends(_repository)]
 
 
 def _aware(at: datetime | None) -> datetime | None:
@@ -51,7 +49,8 @@ def _found(alert: Alert | None, alert_id: str) -> Alert:
 
 @router.get("/v1/alerts", response_model=AlertPage)
 def list_alerts(
-    repository: Repository,
+    _: AlertsReader,
+    repository: Alerts,
     campaign_id: str | None = None,
     creator_id: Annotated[
         str | None, Query(description="Alerts that name this creator as a contributor.")
@@ -65,7 +64,7 @@ def list_alerts(
         datetime | None, Query(description="RFC 3339; alerts opened before this time.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> AlertPage:
     """Alerts, newest opened first."""
     items, total = repository.list(
@@ -87,7 +86,8 @@ def list_alerts(
 )
 async def stream_alerts(
     request: Request,
-    repository: Repository,
+    _: AlertsReader,
+    repository: Alerts,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: every new alert revision as ``event: alert`` with the outbox id as the
@@ -131,20 +131,24 @@ async def _events(request: Request, repository: AlertRepository, after: int) -> 
             await asyncio.sleep(POLL_INTERVAL_SECONDS)
 
 
-@router.get("/v1/alerts/{alert_id}", response_model=Alert)
-def get_alert(alert_id: str, repository: Repository) -> Alert:
+@router.get("/v1/alerts/{alert_id}", response_model=Alert, responses=NOT_FOUND)
+def get_alert(alert_id: str, _: AlertsReader, repository: Alerts) -> Alert:
     return _found(repository.get(alert_id), alert_id)
 
 
-@router.post("/v1/alerts/{alert_id}/ack", response_model=Alert)
-def acknowledge_alert(alert_id: str, repository: Repository) -> Alert:
-    """Acknowledge a firing alert; it stays acknowledged through later updates. Acknowledging
-    an acknowledged or resolved alert changes nothing."""
-    return _found(repository.acknowledge(alert_id, datetime.now(UTC)), alert_id)
+@router.post("/v1/alerts/{alert_id}/ack", response_model=Alert, responses=NOT_FOUND)
+def acknowledge_alert(
+    alert_id: str, principal: AlertsWriter, repository: Alerts, audit: Audit
+) -> Alert:
+    """Acknowledge a firing alert; it stays acknowledged through later updates, and names the
+    key that acknowledged it. Acknowledging an acknowledged or resolved alert changes nothing."""
+    return _found(actions.acknowledge(repository, audit, alert_id, principal), alert_id)
 
 
-@router.post("/v1/alerts/{alert_id}/resolve", response_model=Alert)
-def resolve_alert(alert_id: str, repository: Repository) -> Alert:
-    """Resolve an alert by hand. If its cause is still present no new alert opens for it until
-    the cause has cleared once. Resolving a resolved alert changes nothing."""
-    return _found(repository.resolve(alert_id, datetime.now(UTC)), alert_id)
+@router.post("/v1/alerts/{alert_id}/resolve", response_model=Alert, responses=NOT_FOUND)
+def resolve_alert(
+    alert_id: str, principal: AlertsWriter, repository: Alerts, audit: Audit
+) -> Alert:
+    """Resolve an alert by hand, under the key's name. If its cause is still present no new alert
+    opens for it until the cause has cleared once. Resolving a resolved alert changes nothing."""
+    return _found(actions.resolve(repository, audit, alert_id, principal), alert_id)

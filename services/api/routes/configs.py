@@ -1,0 +1,70 @@
+"""A campaign's configuration: target CAC, budget, currency and sensitivity.
+
+Produced to the config topic before it is stored (see ``services.api.config_publisher``): when
+the broker does not answer the client gets 503 and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, status
+
+from services.api.config_publisher import ConfigNotPublished
+from services.api.deps import Audit, CampaignsReader, CampaignsWriter, Configs, Publisher, Settings
+from services.domain.config import CampaignConfig, CampaignSettings
+
+CAMPAIGN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"
+CampaignId = Annotated[str, Path(min_length=1, max_length=128, pattern=CAMPAIGN_ID_PATTERN)]
+
+router = APIRouter(tags=["campaigns"])
+
+
+@router.put(
+    "/v1/campaigns/{campaign_id}/config",
+    response_model=CampaignConfig,
+    responses={
+        status.HTTP_503_SERVICE_UNAVAILABLE: {
+            "description": "the broker did not acknowledge; nothing stored, retry"
+        }
+    },
+)
+def put_config(
+    campaign_id: CampaignId,
+    body: CampaignSettings,
+    principal: CampaignsWriter,
+    configs: Configs,
+    publisher: Publisher,
+    audit: Audit,
+    settings: Settings,
+) -> CampaignConfig:
+    """Set a campaign's target CAC, budget, currency and sensitivity (replacing them all)."""
+    config = CampaignConfig(
+        campaign_id=campaign_id, updated_at=datetime.now(UTC), **body.model_dump()
+    )
+    try:
+        publisher.publish(config)
+    except ConfigNotPublished as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"the broker did not acknowledge the configuration ({exc}); nothing was stored, retry",
+            headers={"Retry-After": str(settings.config_retry_after_seconds)},
+        ) from exc
+    configs.save(config)
+    audit.record(principal.name, principal.key_id, "campaign.configure", campaign_id)
+    return config
+
+
+@router.get(
+    "/v1/campaigns/{campaign_id}/config",
+    response_model=CampaignConfig,
+    responses={status.HTTP_404_NOT_FOUND: {"description": "the campaign has no configuration"}},
+)
+def get_config(campaign_id: CampaignId, _: CampaignsReader, configs: Configs) -> CampaignConfig:
+    config = configs.get(campaign_id)
+    if config is None:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"campaign '{campaign_id}' has no configuration"
+        )
+    return config

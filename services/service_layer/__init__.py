@@ -1,0 +1,1 @@
+"""Use cases: what the API, ingest and the CLI do, written once over the domain and storage."""
