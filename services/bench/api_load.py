@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import time
 from dataclasses import asdict, dataclass
@@ -44,16 +45,25 @@ def percentile(values: list[float], q: int) -> float:
 
 
 async def generate(
-    url: str, campaign_ids: list[str], rate: float, seconds: float, connections: int = 32
+    url: str,
+    campaign_ids: list[str],
+    rate: float,
+    seconds: float,
+    connections: int = 32,
+    api_key: str | None = None,
 ) -> ApiLoadResult:
-    """Request ``/v1/campaigns/{id}`` for the given ids in turn, ``rate`` times a second."""
+    """Request ``/v1/campaigns/{id}`` for the given ids in turn, ``rate`` times a second, with
+    ``api_key`` (``campaigns:read``) as a bearer token."""
     total = max(1, int(rate * seconds))
     latencies: list[float] = []
     failures = 0
     connector = aiohttp.TCPConnector(limit=connections)
     timeout = aiohttp.ClientTimeout(total=10)
 
-    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    async with aiohttp.ClientSession(
+        url, connector=connector, timeout=timeout, headers=headers
+    ) as client:
 
         async def fetch(path: str) -> bool:
             async with client.get(path) as response:
@@ -102,7 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=300, help="requests per second")
     parser.add_argument("--seconds", type=float, default=20)
     args = parser.parse_args(argv)
-    result = uvloop.run(generate(args.url, args.campaigns, args.rate, args.seconds))
+    # The key comes from the environment, not the command line, where `ps` would show it.
+    api_key = os.environ.get("PULSE_API_KEY")
+    result = uvloop.run(
+        generate(args.url, args.campaigns, args.rate, args.seconds, api_key=api_key)
+    )
     print(json.dumps(asdict(result)))
 
 

@@ -108,7 +108,13 @@ def synthetic_events(campaigns: int, creators: int, total: int) -> list[dict[str
     return events[:total]
 
 
-async def _post_all(url: str, events: list[dict[str, Any]], batch: int, concurrency: int) -> float:
+async def _post_all(
+    url: str,
+    events: list[dict[str, Any]],
+    batch: int,
+    concurrency: int,
+    headers: dict[str, str],
+) -> float:
     batches = [events[i : i + batch] for i in range(0, len(events), batch)]
     queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
     for item in batches:
@@ -123,7 +129,7 @@ async def _post_all(url: str, events: list[dict[str, Any]], batch: int, concurre
             response.raise_for_status()
 
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
     return len(events) / (time.perf_counter() - started)
 
@@ -180,7 +186,11 @@ async def _monitor_rate(metrics_url: str, expected: int) -> float:
 
 
 async def _latency(
-    config: StackConfig, rate: float, seconds: float, filler: list[dict[str, Any]]
+    config: StackConfig,
+    rate: float,
+    seconds: float,
+    filler: list[dict[str, Any]],
+    headers: dict[str, str],
 ) -> list[float]:
     tick = 0.1
     per_tick = max(1, int(rate * tick))
@@ -219,8 +229,8 @@ async def _latency(
             await asyncio.sleep(0.005)
 
     async with (
-        httpx.AsyncClient(base_url=config.ingest_url, timeout=30) as ingest,
-        httpx.AsyncClient(base_url=config.api_url, timeout=30) as api,
+        httpx.AsyncClient(base_url=config.ingest_url, timeout=30, headers=headers) as ingest,
+        httpx.AsyncClient(base_url=config.api_url, timeout=30, headers=headers) as api,
     ):
         watcher = asyncio.create_task(watch(api))
         started = time.perf_counter()
@@ -243,9 +253,9 @@ async def _latency(
     return latencies
 
 
-async def _wait_for_snapshots(api_url: str, campaigns: int) -> None:
+async def _wait_for_snapshots(api_url: str, campaigns: int, headers: dict[str, str]) -> None:
     """Wait until the API lists at least ``campaigns`` campaigns."""
-    async with httpx.AsyncClient(base_url=api_url, timeout=5) as client:
+    async with httpx.AsyncClient(base_url=api_url, timeout=5, headers=headers) as client:
         while True:
             response = await client.get("/v1/campaigns", params={"limit": 1})
             if response.status_code == 200 and response.json()["total"] >= campaigns:
@@ -254,7 +264,7 @@ async def _wait_for_snapshots(api_url: str, campaigns: int) -> None:
 
 
 async def _api_load(
-    api_url: str, campaign_ids: list[str], rate: float, seconds: float
+    api_url: str, campaign_ids: list[str], rate: float, seconds: float, api_key: str
 ) -> ApiLoadResult:
     """Campaign status requests from a second process, so that the client's own work is not
     done on the API's event loop nor counted in its process."""
@@ -271,6 +281,7 @@ async def _api_load(
         str(seconds),
         *campaigns,
         stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PULSE_API_KEY": api_key},
     )
     stdout, _ = await process.communicate()
     if process.returncode != 0:
@@ -296,19 +307,22 @@ async def run_benchmark(
     stack = Stack(config)
     try:
         stack.start(services=("ingest", "api"))
+        headers = stack.auth_headers()
         load = synthetic_events(campaigns=campaigns, creators=10, total=events)
-        ingest_rate = await _post_all(config.ingest_url, load, batch=500, concurrency=4)
+        ingest_rate = await _post_all(config.ingest_url, load, 500, 4, headers)
         raw_rate, messages = await _raw_consume(bootstrap, config.events_topic, events)
         floor_rate = await _faust_floor(bootstrap, config.events_topic, events, config.run_dir)
         stack.start(services=("monitor",))
         monitor_rate = await _monitor_rate(config.monitor_metrics_url, events)
         campaign_ids = sorted({e["campaign_id"] for e in load})
         async with asyncio.timeout(120):
-            await _wait_for_snapshots(config.api_url, len(campaign_ids))
-        api = await _api_load(config.api_url, campaign_ids, api_rate, api_seconds)
+            await _wait_for_snapshots(config.api_url, len(campaign_ids), headers)
+        api = await _api_load(
+            config.api_url, campaign_ids, api_rate, api_seconds, stack.admin_key()
+        )
         filler = synthetic_events(campaigns=50, creators=10, total=int(rate * seconds) + 1000)
         filler = [{**e, "campaign_id": e["campaign_id"] + "-live"} for e in filler]
-        latencies = await _latency(config, rate, seconds, filler)
+        latencies = await _latency(config, rate, seconds, filler, headers)
     finally:
         stack.stop()
     return BenchResult(

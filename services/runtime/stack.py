@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.runtime.admin_key import ADMIN_KEY_FILE, provision_admin_key
 from services.runtime.broker import free_port, wait_for_port
 
 STOP_GRACE_SECONDS = 6.0
@@ -94,7 +95,19 @@ class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._admin_key: str | None = None
         config.run_dir.mkdir(parents=True, exist_ok=True)
+
+    def admin_key(self) -> str:
+        """The stack's admin key, in ``<run_dir>/admin.key`` as ``pulse run`` leaves it."""
+        if self._admin_key is None:
+            self._admin_key = provision_admin_key(
+                self.config.database_url, self.config.run_dir / ADMIN_KEY_FILE
+            )
+        return self._admin_key
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_key()}"}
 
     def log_path(self, name: str) -> Path:
         return self.config.run_dir / f"{name}.log"

@@ -18,8 +18,9 @@ class RunningStack:
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
         self.config = stack.config
-        self.ingest = httpx.Client(base_url=self.config.ingest_url, timeout=30)
-        self.api = httpx.Client(base_url=self.config.api_url, timeout=30)
+        headers = stack.auth_headers()
+        self.ingest = httpx.Client(base_url=self.config.ingest_url, timeout=30, headers=headers)
+        self.api = httpx.Client(base_url=self.config.api_url, timeout=30, headers=headers)
 
     def send(self, events: list[dict[str, Any]]) -> httpx.Response:
         return self.ingest.post("/v1/events", json=events)

@@ -28,6 +28,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_ctrl_c_pressed_twice_still_stops_every_process_it_started(tmp_path: Path) -> None:
+    """Also: it writes an admin key (mode 0600) that opens the API, which refuses no key."""
     ports = {
         "PULSE_BROKER_PORT": free_port(),
         "PULSE_INGEST_PORT": free_port(),
@@ -47,16 +48,21 @@ def test_ctrl_c_pressed_twice_still_stops_every_process_it_started(tmp_path: Pat
     )
     try:
         api = f"http://127.0.0.1:{ports['PULSE_API_PORT']}/v1/campaigns"
+        key_file = tmp_path / "run" / "admin.key"
         deadline = time.monotonic() + 90
         while True:
             assert run.poll() is None, "pulse run exited before the API answered"
             try:
-                if httpx.get(api, timeout=2).status_code == 200:
+                key = key_file.read_text().strip() if key_file.exists() else ""
+                headers = {"Authorization": f"Bearer {key}"}
+                if key and httpx.get(api, headers=headers, timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             assert time.monotonic() < deadline, "the API never answered"
             time.sleep(0.5)
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        assert httpx.get(api, timeout=2).status_code == 401
         started = _children(run.pid)
         assert len(started) >= 5  # broker, ingest, monitor, API, notifier
 

@@ -10,22 +10,26 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from services.api import alerts as alerts_api
 from services.api.app import create_app
+from services.api.routes import alerts as alerts_api
 from services.api.settings import ApiSettings
 from services.domain import alerting
 from services.domain.alerts import Alert
+from services.domain.keys import Scope
 from services.domain.views import CampaignView, Contributor, CreatorView
 from services.monitor.alert_keeper import AlertKeeper
+from services.service_layer.access import issue_key
 from services.storage.alerts import (
     AlertCreatorRow,
     AlertEventRow,
     AlertRepository,
     AlertRow,
 )
+from services.storage.keys import AuditLog, KeyRepository
 
 pytestmark = pytest.mark.integration
 
@@ -42,6 +46,13 @@ def alerts(engine: Engine) -> AlertRepository:
         connection.execute(delete(AlertCreatorRow))
         connection.execute(delete(AlertRow))
     return AlertRepository(engine)
+
+
+@pytest.fixture
+def reader_headers(engine: Engine) -> dict[str, str]:
+    """A key that may read alerts and nothing else."""
+    issued = issue_key(KeyRepository(engine), "dashboard", frozenset({Scope.ALERTS_READ}))
+    return {"Authorization": f"Bearer {issued.key}"}
 
 
 @pytest.fixture
@@ -154,23 +165,23 @@ def test_acknowledge_and_resolve_write_the_outbox_once(
 ) -> None:
     (alert,) = keeper.evaluate([decaying(views)], NOW)
 
-    acked = alerts.acknowledge(alert.alert_id, NOW + HOUR)
-    again = alerts.acknowledge(alert.alert_id, NOW + 2 * HOUR)
-    resolved = alerts.resolve(alert.alert_id, NOW + 3 * HOUR)
-    resolved_again = alerts.resolve(alert.alert_id, NOW + 4 * HOUR)
+    acked = alerts.acknowledge(alert.alert_id, NOW + HOUR, "ana")
+    again = alerts.acknowledge(alert.alert_id, NOW + 2 * HOUR, "ana")
+    resolved = alerts.resolve(alert.alert_id, NOW + 3 * HOUR, "ana")
+    resolved_again = alerts.resolve(alert.alert_id, NOW + 4 * HOUR, "ana")
 
     assert acked is not None and resolved is not None
     assert (acked.state, acked.revision, acked.acknowledged_at) == ("acknowledged", 2, NOW + HOUR)
     assert again == acked
-    assert (resolved.state, resolved.revision, resolved.resolved_by) == ("resolved", 3, "user")
+    assert (resolved.state, resolved.revision, resolved.resolved_by) == ("resolved", 3, "ana")
     assert resolved_again == resolved
     assert [(r, s) for _, r, s in outbox(engine)] == [
         (1, "firing"),
         (2, "acknowledged"),
         (3, "resolved"),
     ]
-    assert alerts.acknowledge("nope", NOW) is None
-    assert alerts.resolve("nope", NOW) is None
+    assert alerts.acknowledge("nope", NOW, "ana") is None
+    assert alerts.resolve("nope", NOW, "ana") is None
     assert alerts.get("nope") is None
 
 
@@ -181,7 +192,7 @@ def test_an_update_computed_before_an_acknowledgement_is_not_written(
     (action,) = alerting.evaluate(
         decaying(views, top="cy"), {alert.cause: alert}, NOW + HOUR, alerting.DEFAULT_POLICY
     )
-    acked = alerts.acknowledge(alert.alert_id, NOW + HOUR)
+    acked = alerts.acknowledge(alert.alert_id, NOW + HOUR, "ana")
 
     assert alerts.apply([action.alert]) == []
     assert alerts.get(alert.alert_id) == acked
@@ -211,7 +222,7 @@ def test_a_cause_resolved_by_hand_reopens_only_after_it_cleared(
     view = decaying(views)
     assert view.as_of is not None
     (first,) = keeper.evaluate([view], NOW)
-    alerts.resolve(first.alert_id, NOW + HOUR)
+    alerts.resolve(first.alert_id, NOW + HOUR, "ana")
 
     assert keeper.evaluate([view], NOW + 2 * HOUR) == []
     assert keeper.evaluate([healthy(views, "spring", view.as_of)], NOW + 3 * HOUR) == []
@@ -233,8 +244,8 @@ def history(alerts: AlertRepository, keeper: AlertKeeper, views: BuildViews) -> 
     (spring,) = keeper.evaluate([decaying(views, "spring", top="bo")], NOW)
     (summer,) = keeper.evaluate([decaying(views, "summer", top="dee")], NOW + HOUR)
     (autumn,) = keeper.evaluate([decaying(views, "autumn", top="bo")], NOW + 2 * HOUR)
-    acked = alerts.acknowledge(spring.alert_id, NOW + 3 * HOUR)
-    resolved = alerts.resolve(summer.alert_id, NOW + 3 * HOUR)
+    acked = alerts.acknowledge(spring.alert_id, NOW + 3 * HOUR, "ana")
+    resolved = alerts.resolve(summer.alert_id, NOW + 3 * HOUR, "ana")
     assert acked is not None and resolved is not None
     return {"spring": acked, "summer": resolved, "autumn": autumn}
 
@@ -303,24 +314,36 @@ async def test_api_rejects_bad_queries(
     assert response.json()["detail"][0]["loc"] == ["query", name]
 
 
-async def test_api_gets_acknowledges_and_resolves(
-    client: httpx.AsyncClient, alerts: AlertRepository, history: dict[str, Alert]
+async def test_api_gets_acknowledges_and_resolves_under_the_keys_name(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    alerts: AlertRepository,
+    history: dict[str, Alert],
+    engine: Engine,
 ) -> None:
     autumn = history["autumn"]
     path = f"/v1/alerts/{autumn.alert_id}"
+    oncall = issue_key(app.state.keys, "oncall-ana", frozenset({Scope.ALERTS_WRITE}))
+    as_oncall = {"Authorization": f"Bearer {oncall.key}"}
 
     got = await client.get(path)
-    acked = await client.post(f"{path}/ack")
-    acked_again = await client.post(f"{path}/ack")
-    resolved = await client.post(f"{path}/resolve")
+    acked = await client.post(f"{path}/ack", headers=as_oncall)
+    acked_again = await client.post(f"{path}/ack", headers=as_oncall)
+    resolved = await client.post(f"{path}/resolve", headers=as_oncall)
 
     assert got.status_code == 200 and got.json() == _json(autumn)
     assert acked.status_code == 200
     assert (acked.json()["state"], acked.json()["revision"]) == ("acknowledged", 2)
+    assert acked.json()["acknowledged_by"] == "oncall-ana"
     assert acked_again.json() == acked.json()
-    assert (resolved.json()["state"], resolved.json()["resolved_by"]) == ("resolved", "user")
+    assert (resolved.json()["state"], resolved.json()["resolved_by"]) == ("resolved", "oncall-ana")
     stored = alerts.get(autumn.alert_id)
     assert stored is not None and resolved.json() == _json(stored)
+    entries, _ = AuditLog(engine).entries()
+    assert [(e["actor"], e["action"], e["target"]) for e in reversed(entries)][-2:] == [
+        ("oncall-ana", "alert.acknowledge", autumn.alert_id),
+        ("oncall-ana", "alert.resolve", autumn.alert_id),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -400,6 +423,7 @@ class EventReader:
 
 async def test_sse_streams_new_revisions_replays_and_keeps_alive(
     server: str,
+    reader_headers: dict[str, str],
     alerts: AlertRepository,
     keeper: AlertKeeper,
     views: BuildViews,
@@ -410,13 +434,13 @@ async def test_sse_streams_new_revisions_replays_and_keeps_alive(
     (before,) = keeper.evaluate([decaying(views, "winter")], NOW)
 
     async with (
-        httpx.AsyncClient(base_url=server, timeout=10) as client,
+        httpx.AsyncClient(base_url=server, timeout=10, headers=reader_headers) as client,
         client.stream("GET", "/v1/alerts/stream") as response,
     ):
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         (opened,) = await asyncio.to_thread(keeper.evaluate, [decaying(views)], NOW)
-        acked = await asyncio.to_thread(alerts.acknowledge, opened.alert_id, NOW + HOUR)
+        acked = await asyncio.to_thread(alerts.acknowledge, opened.alert_id, NOW + HOUR, "ana")
         reader = EventReader(response)
         live = await reader.events(2)
         keep_alive = await reader.comment()
@@ -428,7 +452,7 @@ async def test_sse_streams_new_revisions_replays_and_keeps_alive(
 
     first_id = live[0][0]
     async with (
-        httpx.AsyncClient(base_url=server, timeout=10) as client,
+        httpx.AsyncClient(base_url=server, timeout=10, headers=reader_headers) as client,
         client.stream(
             "GET", "/v1/alerts/stream", headers={"Last-Event-ID": str(first_id)}
         ) as response,
@@ -436,6 +460,6 @@ async def test_sse_streams_new_revisions_replays_and_keeps_alive(
         replayed = await EventReader(response).events(1)
     assert replayed == [live[1]]
 
-    async with httpx.AsyncClient(base_url=server, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server, timeout=10, headers=reader_headers) as client:
         bad = await client.get("/v1/alerts/stream", headers={"Last-Event-ID": "soon"})
     assert bad.status_code == 400

@@ -117,7 +117,7 @@ class ObservedStack:
         }
 
 
-def send_bad_events(config: StackConfig) -> None:
+def send_bad_events(config: StackConfig, headers: dict[str, str]) -> None:
     """Events ingest rejects for several reasons, and messages only the monitor can refuse."""
     events, _ = messy_campaign("observed-bad", creators=1, posts=1, seed=3)
     spend = next(e for e in events if e["type"] == "spend")
@@ -129,7 +129,9 @@ def send_bad_events(config: StackConfig) -> None:
         {**spend, "type": "refund"},
         "not an event",
     ]
-    response = httpx.post(f"{config.ingest_url}/v1/events", json=rejected, timeout=30)
+    response = httpx.post(
+        f"{config.ingest_url}/v1/events", json=rejected, headers=headers, timeout=30
+    )
     assert response.status_code == 422, response.text
     producer = KafkaProducer(bootstrap_servers=config.bootstrap_servers)
     producer.send(config.events_topic, key=b"observed-bad", value=b"{not json")
@@ -138,7 +140,7 @@ def send_bad_events(config: StackConfig) -> None:
     producer.close()
 
 
-def send_decaying_campaign(config: StackConfig) -> None:
+def send_decaying_campaign(config: StackConfig, headers: dict[str, str]) -> None:
     """A campaign whose engagement halves in its last day, so the decaying panels have data
     whatever the simulated campaigns happen to be doing when Prometheus is queried."""
     events = steady_campaign(
@@ -152,13 +154,15 @@ def send_decaying_campaign(config: StackConfig) -> None:
         noise=0.1,
         seed=4,
     )
-    with httpx.Client(base_url=config.ingest_url, timeout=30) as ingest:
+    with httpx.Client(base_url=config.ingest_url, headers=headers, timeout=30) as ingest:
         for start in range(0, len(events), 500):
             response = ingest.post("/v1/events", json=events[start : start + 500])
             assert response.status_code == 202, response.text
 
     def decaying() -> bool:
-        response = httpx.get(f"{config.api_url}/v1/campaigns/observed-drop", timeout=10)
+        response = httpx.get(
+            f"{config.api_url}/v1/campaigns/observed-drop", headers=headers, timeout=10
+        )
         return response.status_code == 200 and response.json()["status"] == "decaying"
 
     eventually(decaying, timeout=90)
@@ -194,12 +198,13 @@ def observed_stack(
                 batch_size=500,
                 truth_path=run_dir / "truth.json",
                 duration=SIMULATION_SECONDS,
+                api_key=stack.admin_key(),
             )
         )
-        send_decaying_campaign(config)
-        send_bad_events(config)
+        send_decaying_campaign(config, stack.auth_headers())
+        send_bad_events(config, stack.auth_headers())
         eventually(lambda: dead_letters_counted(config) >= 2, timeout=60)
-        with httpx.Client(base_url=config.api_url, timeout=30) as api:
+        with httpx.Client(base_url=config.api_url, headers=stack.auth_headers(), timeout=30) as api:
             for path in ("/v1/campaigns", "/healthz", "/v1/campaigns/unknown"):
                 api.get(path)
         yield ObservedStack(config, prometheus)

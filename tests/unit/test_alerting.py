@@ -161,7 +161,7 @@ def test_a_status_change_or_a_new_top_contributor_is_an_update() -> None:
 
 
 def test_an_acknowledged_alert_stays_acknowledged_through_updates() -> None:
-    acked = alerting.acknowledge(opened(), NOW + HOUR)
+    acked = alerting.acknowledge(opened(), NOW + HOUR, "ana")
     worse = DECAYING.model_copy(update={"reasons": [reason(change=-0.6)]})
 
     updated = only(alerting.evaluate(worse, {ENGAGEMENT: acked}, NOW + 2 * HOUR)).alert
@@ -222,8 +222,8 @@ def test_the_resolve_delay_is_configurable() -> None:
 
 
 def test_a_cause_resolved_by_hand_does_not_reopen_until_it_has_cleared() -> None:
-    resolved = alerting.resolve(opened(), NOW + HOUR)
-    assert (resolved.state, resolved.resolved_by, resolved.revision) == ("resolved", "user", 2)
+    resolved = alerting.resolve(opened(), NOW + HOUR, "ana")
+    assert (resolved.state, resolved.resolved_by, resolved.revision) == ("resolved", "ana", 2)
     assert alerting.holds_cause(resolved)
 
     assert alerting.evaluate(DECAYING, {ENGAGEMENT: resolved}, NOW) == []
@@ -242,7 +242,7 @@ def test_resolving_by_hand_after_the_cause_cleared_holds_nothing() -> None:
     alert = opened()
     cleared = only(alerting.evaluate(view("healthy", as_of=T0 + HOUR), {ENGAGEMENT: alert}, NOW))
 
-    resolved = alerting.resolve(cleared.alert, NOW)
+    resolved = alerting.resolve(cleared.alert, NOW, "ana")
 
     assert not alerting.holds_cause(resolved)
     assert only(alerting.evaluate(DECAYING, {ENGAGEMENT: resolved}, NOW)).kind == "open"
@@ -250,18 +250,18 @@ def test_resolving_by_hand_after_the_cause_cleared_holds_nothing() -> None:
 
 def test_acknowledge_and_resolve_are_idempotent() -> None:
     alert = opened()
-    acked = alerting.acknowledge(alert, NOW + HOUR)
-    resolved = alerting.resolve(acked, NOW + 2 * HOUR)
+    acked = alerting.acknowledge(alert, NOW + HOUR, "ana")
+    resolved = alerting.resolve(acked, NOW + 2 * HOUR, "ana")
 
     assert (acked.state, acked.revision, acked.acknowledged_at) == ("acknowledged", 2, NOW + HOUR)
-    assert alerting.acknowledge(acked, NOW + 3 * HOUR) is acked
+    assert alerting.acknowledge(acked, NOW + 3 * HOUR, "ana") is acked
     assert (resolved.state, resolved.revision, resolved.resolved_at) == (
         "resolved",
         3,
         NOW + 2 * HOUR,
     )
-    assert alerting.resolve(resolved, NOW + 3 * HOUR) is resolved
-    assert alerting.acknowledge(resolved, NOW + 3 * HOUR) is resolved
+    assert alerting.resolve(resolved, NOW + 3 * HOUR, "ana") is resolved
+    assert alerting.acknowledge(resolved, NOW + 3 * HOUR, "ana") is resolved
 
 
 def test_contributors_follow_the_reason_metric_else_all() -> None:
@@ -372,7 +372,7 @@ def test_alert_lifecycle_invariants(history: list[Step]) -> None:
             if alert is None or alert.state == "resolved":
                 continue
             change = alerting.resolve if step.resolve else alerting.acknowledge
-            changed = change(alert, world.now)
+            changed = change(alert, world.now, "ana")
             if changed is not alert:
                 world.write(changed, announced=True)
             if step.resolve and step.cause not in world.absent_since:
@@ -436,11 +436,11 @@ def test_each_revision_says_which_state_change_it_is_or_that_it_is_an_update() -
     alert = opened()
     worse = DECAYING.model_copy(update={"reasons": [reason(change=-0.6)]})
     updated = only(alerting.evaluate(worse, {ENGAGEMENT: alert}, NOW + HOUR)).alert
-    acked = alerting.acknowledge(updated, NOW + 2 * HOUR)
+    acked = alerting.acknowledge(updated, NOW + 2 * HOUR, "ana")
     acked_then_updated = only(
         alerting.evaluate(DECAYING, {ENGAGEMENT: acked}, NOW + 3 * HOUR)
     ).alert
-    resolved = alerting.resolve(acked_then_updated, NOW + 4 * HOUR)
+    resolved = alerting.resolve(acked_then_updated, NOW + 4 * HOUR, "ana")
 
     assert [
         alerting.change_of(a) for a in (alert, updated, acked, acked_then_updated, resolved)
