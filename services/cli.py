@@ -71,6 +71,19 @@ def _keys(args: argparse.Namespace) -> int:
     return main_from_args(args)
 
 
+def _backup(args: argparse.Namespace) -> int:
+    from services.settings import SharedSettings
+    from services.storage.backup import BackupError, backup
+
+    try:
+        made = backup(SharedSettings().database_url, Path(args.file), overwrite=args.overwrite)
+    except BackupError as exc:
+        print(f"pulse backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up to {made.path} ({made.size} bytes, {made.method})")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from services.bench.run import main_from_args
 
@@ -105,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys_arguments(keys)
     keys.set_defaults(func=_keys)
+    backup = commands.add_parser(
+        "backup", help="copy the database (DATABASE_URL) consistently while services run"
+    )
+    backup.add_argument("file", help="where the copy goes (SQLite file or pg_dump archive)")
+    backup.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
+    backup.set_defaults(func=_backup)
     bench = commands.add_parser("bench", help="measure throughput and latency")
     from services.bench.run import add_arguments as bench_arguments
 

@@ -6,6 +6,13 @@ SQLAlchemy emits BEGIN itself rather than the sqlite3 driver, whose legacy mode 
 transaction; that makes migrations atomic, and lets ``migrate`` take the write lock up front with
 BEGIN IMMEDIATE so two services migrating at once run one after the other (PostgreSQL uses an
 advisory lock to the same end, see ``migrations/env.py``).
+
+Commits are durable on both databases: a committed outbox row makes the notifier call webhooks, so
+a commit that a receiver has been told about must survive a power loss. In WAL mode SQLite's
+``synchronous=NORMAL`` syncs only at checkpoints and may lose the last commits; ``FULL`` syncs the
+WAL at every commit. PostgreSQL's ``synchronous_commit=off`` (settable per server, database, role
+or session) would likewise acknowledge a commit before its WAL is flushed, so every connection sets
+it back ``on`` whatever the server's default.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -38,7 +46,9 @@ def normalise_url(url: str | URL) -> URL:
 def make_engine(url: str | URL) -> Engine:
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        engine = create_engine(parsed, pool_pre_ping=True)
+        event.listen(engine, "connect", _configure_postgresql)
+        return engine
     if (
         parsed.database
         and parsed.database != ":memory:"
@@ -57,9 +67,16 @@ def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: Any) -> Non
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA synchronous = FULL")
     finally:
         cursor.close()
+
+
+def _configure_postgresql(dbapi_connection: psycopg.Connection[Any], _record: Any) -> None:
+    # Committed, because a SET in a transaction that the pool later rolls back is undone with it.
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = on")
+    dbapi_connection.commit()
 
 
 def _begin_sqlite(connection: Connection) -> None:
