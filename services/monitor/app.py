@@ -17,7 +17,6 @@ import faust
 import structlog
 from faust.exceptions import NotReady
 from faust.types import TP, EventT, StreamT, TableT
-from prometheus_client import start_http_server
 
 from services.domain.config import parse_config, targets_of
 from services.domain.detection import CampaignTargets
@@ -28,6 +27,7 @@ from services.monitor.processor import Processor
 from services.monitor.settings import MonitorSettings
 from services.monitor.snapshots import Changes, StatusRounds
 from services.monitor.transport import transport_with_fetch_wait
+from services.runtime.metrics_server import serve_metrics
 from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
@@ -120,7 +120,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
     @app.task(on_leader=False)
     async def prepare() -> None:
         await asyncio.to_thread(migrate, repository.engine)
-        start_http_server(settings.metrics_port, settings.metrics_host)
+        serve_metrics(settings.metrics_port, settings.metrics_host, settings.metrics_token)
 
     @campaign_table.on_recover
     async def resnapshot_recovered() -> None:
