@@ -7,12 +7,11 @@ error naming its index, the field and the reason.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
 import structlog
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -20,8 +19,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from services.domain.events import FieldError, event_currency, parse_event
+from services.domain.keys import Principal
 from services.ingest import telemetry
+from services.ingest.body import decode, media_type, read_body
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
+from services.ingest.rate_limit import KeyRateLimiter, RateLimited
 from services.ingest.settings import IngestSettings
 from services.runtime.http import serve
 from services.runtime.security import EventsWriter, metrics_access
@@ -32,8 +34,6 @@ from services.storage.keys import KeyRepository
 from services.storage.repository import StatusRepository
 
 log = structlog.get_logger(__name__)
-
-NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
 
 
 class IngestResult(BaseModel):
@@ -60,44 +60,6 @@ class Ingest:
         except Exception:
             log.warning("currency lookup failed; the monitor will check currencies", exc_info=True)
             return {}
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"body is larger than the limit of {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(413, f"body is larger than the limit of {limit} bytes")
-    return bytes(body)
-
-
-def _decode(body: bytes, content_type: str) -> tuple[list[Any], list[FieldError]]:
-    """Return the items and, for NDJSON, the lines that are not JSON at all."""
-    if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
-        items: list[Any] = []
-        errors: list[FieldError] = []
-        lines = [line for line in body.splitlines() if line.strip()]
-        for index, line in enumerate(lines):
-            try:
-                items.append(orjson.loads(line))
-            except orjson.JSONDecodeError as exc:
-                items.append(None)
-                errors.append(
-                    FieldError(index=index, field="(line)", reason=f"invalid JSON: {exc}")
-                )
-        return items, errors
-    try:
-        decoded = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise HTTPException(400, f"body is not valid JSON: {exc}") from exc
-    if isinstance(decoded, dict):
-        return [decoded], []
-    if isinstance(decoded, list):
-        return decoded, []
-    raise HTTPException(422, "body must be a JSON array of events, an event object, or NDJSON")
 
 
 def validate_items(
@@ -161,6 +123,9 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.authenticator = ingest.authenticator
+    limiter = KeyRateLimiter(
+        settings.rate_limit_events_per_second, settings.rate_limit_burst_events
+    )
     app.state.metrics_token = settings.metrics_token
 
     @app.post(
@@ -168,24 +133,31 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         status_code=202,
         response_model=IngestResult,
         responses={
+            400: {"description": "the body is not JSON (or the client went away)"},
+            408: {"description": "the body did not arrive in time"},
             413: {"description": "body or batch too large"},
+            415: {"description": "neither JSON nor NDJSON"},
             422: {"model": IngestResult, "description": "no event was valid"},
+            429: {"description": "the key's rate limit; retry after Retry-After, nothing accepted"},
             503: {"description": "the broker did not acknowledge; retry after Retry-After"},
         },
     )
-    async def post_events(request: Request, response: Response, _: EventsWriter) -> Any:
+    async def post_events(request: Request, response: Response, principal: EventsWriter) -> Any:
         with telemetry.REQUEST_SECONDS.time():
-            return await _post_events(request, response)
+            return await _post_events(request, response, principal)
 
-    async def _post_events(request: Request, response: Response) -> Any:
-        body = await _read_body(request, settings.max_body_bytes)
-        items, decode_errors = _decode(body, request.headers.get("content-type", ""))
+    async def _post_events(request: Request, response: Response, principal: Principal) -> Any:
+        kind = media_type(request)
+        _limited(limiter.admit, principal.key_id)
+        body = await read_body(request, settings.max_body_bytes)
+        items, decode_errors = decode(body, kind)
         if len(items) > settings.max_events_per_request:
             raise HTTPException(
                 413, f"{len(items)} events is more than {settings.max_events_per_request} a request"
             )
         if not items:
             raise HTTPException(422, "no events in the body")
+        _limited(limiter.charge, principal.key_id, len(items))
         # Only events that carry a currency are checked against their campaign's currency.
         campaign_ids = {
             item["campaign_id"]
@@ -241,6 +213,18 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     return app
 
 
+def _limited(check: Callable[..., None], *args: Any) -> None:
+    try:
+        check(*args)
+    except RateLimited as exc:
+        raise HTTPException(
+            429,
+            f"the API key's rate limit is reached; nothing was accepted, retry in "
+            f"{exc.retry_after} s",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
+
+
 def main(settings: IngestSettings | None = None) -> None:
     settings = settings or IngestSettings()
-    serve(create_app(settings), settings.host, settings.port)
+    serve(create_app(settings), settings.host, settings.port, settings.http_limits)

@@ -1,6 +1,7 @@
 """The ingest service in process over a real broker and database: what it accepts is on the event
 topic exactly once, in messages keyed by campaign; what it refuses is named by index, field and
-reason; it answers 413 to too much and 503 with Retry-After when the broker does not acknowledge."""
+reason; it answers 413 to too much and 503 with Retry-After when the broker does not acknowledge;
+it wants a key with events:write."""
 
 from __future__ import annotations
 
@@ -15,17 +16,22 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from kafka import KafkaConsumer, TopicPartition
+from sqlalchemy import Engine
 
+from services.domain.keys import Scope
 from services.domain.views import CampaignView, CreatorView
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from services.runtime.broker import free_port
 from services.runtime.topics import TopicSpec, ensure_topics
+from services.service_layer.access import issue_key
+from services.storage.keys import KeyRepository
 from services.storage.repository import StatusRepository
 
 pytestmark = pytest.mark.integration
 
 BuildViews = Callable[..., tuple[CampaignView, list[CreatorView]]]
+WRITER = frozenset({Scope.EVENTS_WRITE})
 POSTED = datetime.now(UTC) - timedelta(days=1)
 
 
@@ -65,7 +71,20 @@ def spend(campaign_id: str, k: int, currency: str) -> dict[str, Any]:
     }
 
 
-def _settings(bootstrap: str, database_url: str, topic: str, **overrides: Any) -> IngestSettings:
+def key_header(engine: Engine, scopes: frozenset[Scope] = WRITER) -> dict[str, str]:
+    """The header of a new key on the database ingest authenticates against."""
+    issued = issue_key(KeyRepository(engine), f"producer-{uuid.uuid4().hex[:6]}", scopes)
+    return {"Authorization": f"Bearer {issued.key}"}
+
+
+def client_of(app: FastAPI, headers: dict[str, str]) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app)
+    return httpx.AsyncClient(transport=transport, base_url="http://ingest.test", headers=headers)
+
+
+def ingest_settings(
+    bootstrap: str, database_url: str, topic: str, **overrides: Any
+) -> IngestSettings:
     return IngestSettings.model_validate(
         {
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -88,7 +107,7 @@ def topic(kafka_bootstrap: str) -> str:
 async def app(
     kafka_bootstrap: str, repository: StatusRepository, database_url: str, topic: str
 ) -> AsyncIterator[FastAPI]:
-    settings = _settings(
+    settings = ingest_settings(
         kafka_bootstrap,
         database_url,
         topic,
@@ -98,6 +117,13 @@ async def app(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI, engine: Engine) -> AsyncIterator[httpx.AsyncClient]:
+    """A producer holding a key with events:write only."""
+    async with client_of(app, key_header(engine)) as client:
+        yield client
 
 
 def on_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, list[dict[str, Any]]]]:
@@ -216,13 +242,30 @@ async def test_too_much_is_413(client: httpx.AsyncClient) -> None:
     assert "1201 events" in too_many.json()["detail"]
 
 
-async def test_no_broker_acknowledgement_is_503_with_retry_after(database_url: str) -> None:
+async def test_no_broker_acknowledgement_is_503_with_retry_after(
+    database_url: str, engine: Engine
+) -> None:
     nobody = f"127.0.0.1:{free_port()}"
-    app = create_app(_settings(nobody, database_url, "unreachable", broker_timeout_seconds=1))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ingest.test") as client:
+    app = create_app(ingest_settings(nobody, database_url, "unreachable", broker_timeout_seconds=1))
+    async with client_of(app, key_header(engine)) as client:
         response = await client.post("/v1/events", content=orjson.dumps([post_metrics("lost", 1)]))
 
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "nothing was accepted" in response.json()["detail"]
+
+
+async def test_a_key_is_needed_and_it_needs_events_write(app: FastAPI, engine: Engine) -> None:
+    body = orjson.dumps([post_metrics("keyed", 1)])
+    async with client_of(app, {}) as anonymous:
+        missing = await anonymous.post("/v1/events", content=body)
+    async with client_of(app, key_header(engine, frozenset({Scope.CAMPAIGNS_READ}))) as reader:
+        wrong_scope = await reader.post("/v1/events", content=body)
+    async with client_of(app, {}) as anonymous:
+        health = await anonymous.get("/healthz")
+
+    assert missing.status_code == 401
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert wrong_scope.status_code == 403
+    assert "events:write" in wrong_scope.json()["detail"]
+    assert health.status_code == 200
