@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -50,5 +51,10 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60, every: float 
     raise AssertionError(f"condition not met within {timeout} s; last value: {last!r}")
 
 
+LOCAL_RECEIVERS = {"PULSE_WEBHOOK_ALLOW_CIDRS": "127.0.0.0/8"}
+
+
 def stack_config(bootstrap: str, database_url: str, run_dir: Path) -> StackConfig:
-    return StackConfig.isolated(bootstrap, database_url, run_dir, "e2e")
+    """An isolated stack whose notifier may deliver to the tests' receivers on loopback."""
+    config = StackConfig.isolated(bootstrap, database_url, run_dir, "e2e")
+    return replace(config, extra_env=LOCAL_RECEIVERS)
