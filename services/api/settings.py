@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.runtime.egress import AllowCidrs, allow_cidrs_field
 from services.settings import SharedSettings
 
 
@@ -25,4 +26,13 @@ class ApiSettings(SharedSettings):
     secure_cookies: bool = Field(
         default=False,
         description="Mark the session cookie Secure; set it when the API is served over HTTPS.",
+    )
+    webhook_allow_cidrs: AllowCidrs = allow_cidrs_field()
+    webhook_secret_overlap_seconds: float = Field(
+        default=86_400.0,
+        ge=0,
+        description="How long a webhook's previous secret still signs deliveries after a rotation.",
+    )
+    webhook_test_timeout_seconds: float = Field(
+        default=15.0, gt=0, le=60, description="Deadline of a webhook test delivery."
     )

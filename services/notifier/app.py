@@ -1,42 +1,44 @@
 """`pulse notify`: delivers every alert state change in the outbox to every active webhook.
 
 Each webhook has its own task and cursor (the last outbox id it accepted): it posts the events
-after the cursor one at a time, in order, retrying a failed post with capped exponential backoff
-for as long as it takes, and moves the cursor only after a 2xx answer. So a receiver that is down
-gets every change once it is back, in order, and a down or slow receiver holds up only itself.
-A crash between the 2xx and the cursor write re-sends that one event: receivers deduplicate on
-``X-Pulse-Event-Id``. Run one notifier per database.
+after the cursor one at a time, in order, and moves the cursor only after a 2xx answer, so every
+change arrives at least once and in order, and a down or slow receiver holds up only itself. A
+failed attempt is retried by ``schedule.RetryPolicy`` (the wait and the run of failures are kept
+in the database, so a restarted notifier keeps the schedule); 410 Gone, or failing for days,
+disables the webhook. A crash between the 2xx and the cursor write re-sends that one event with
+the same ``webhook-id`` (``evt_`` and the outbox id), on which receivers deduplicate. Run one
+notifier per database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import signal
 import time
+from datetime import UTC, datetime
 
 import httpx
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from sqlalchemy.exc import SQLAlchemyError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from services.domain.alerts import Alert
-from services.notifier.payloads import (
-    EVENT_ID_HEADER,
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    render,
-    sign,
-)
+from services.notifier.delivery import Sender
+from services.notifier.payloads import render
+from services.notifier.schedule import GONE, Attempt
 from services.notifier.settings import NotifierSettings
+from services.runtime.egress import guarded_client
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.webhooks import Webhook, WebhookRepository
 
 log = structlog.get_logger(__name__)
 
-USER_AGENT = "campaign-pulse-notifier"
+
+def message_id(event_id: int) -> str:
+    return f"evt_{event_id}"
 
 
 class NotifierMetrics:
@@ -44,7 +46,8 @@ class NotifierMetrics:
         self.registry = CollectorRegistry()
         self.deliveries = Counter(
             "pulse_notifier_deliveries",
-            "Webhook delivery attempts, by result (delivered, rejected: non-2xx, unreachable).",
+            "Webhook delivery attempts, by result (delivered, rejected: non-2xx, unreachable: "
+            "no answer or refused by the egress guard).",
             ["result"],
             registry=self.registry,
         )
@@ -53,10 +56,18 @@ class NotifierMetrics:
             "Time of one webhook delivery attempt, until the answer or the failure.",
             registry=self.registry,
         )
+        self.disabled = Counter(
+            "pulse_notifier_webhooks_disabled",
+            "Webhooks the notifier disabled (410 Gone, or failing for too long).",
+            registry=self.registry,
+        )
 
-
-class DeliveryFailed(Exception):
-    """The receiver did not accept the event; it is tried again."""
+    def count(self, attempt: Attempt, seconds: float) -> None:
+        self.duration.observe(seconds)
+        result = "delivered" if attempt.delivered else "unreachable"
+        if attempt.status is not None and not attempt.delivered:
+            result = "rejected"
+        self.deliveries.labels(result).inc()
 
 
 class Notifier:
@@ -68,11 +79,14 @@ class Notifier:
         client: httpx.AsyncClient,
         metrics: NotifierMetrics,
     ) -> None:
+        """``client`` must be an egress-guarded one (``services.runtime.egress``)."""
         self._settings = settings
         self._webhooks = webhooks
         self._alerts = alerts
-        self._client = client
+        self._sender = Sender(client, settings.request_timeout_seconds)
+        self._policy = settings.retry_policy()
         self._metrics = metrics
+        self._rng = random.Random()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Keep one delivery task per active webhook until ``stop`` is set."""
@@ -93,13 +107,14 @@ class Notifier:
             await asyncio.gather(*tasks.values(), return_exceptions=True)
 
     def _reconcile(self, tasks: dict[str, asyncio.Task[None]], active: list[Webhook]) -> None:
-        """Stop the tasks of deleted webhooks; start (or restart after a failure) the others."""
-        wanted = {webhook.webhook_id: webhook for webhook in active}
-        for webhook_id in tasks.keys() - wanted.keys():
+        """Stop the tasks of deleted or disabled webhooks; start (or restart after a failure)
+        the others."""
+        wanted = {webhook.webhook_id for webhook in active}
+        for webhook_id in tasks.keys() - wanted:
             tasks.pop(webhook_id).cancel()
-        for webhook_id, webhook in wanted.items():
+        for webhook_id in wanted:
             task = tasks.get(webhook_id)
-            if task is not None and task.done():
+            if task is not None and task.done() and task.exception() is not None:
                 log.error(
                     "webhook delivery stopped; restarting it",
                     webhook_id=webhook_id,
@@ -107,67 +122,76 @@ class Notifier:
                 )
             if task is None or task.done():
                 tasks[webhook_id] = asyncio.create_task(
-                    self._follow(webhook), name=f"webhook-{webhook_id}"
+                    self._follow(webhook_id), name=f"webhook-{webhook_id}"
                 )
 
-    async def _follow(self, webhook: Webhook) -> None:
-        cursor = await asyncio.to_thread(self._webhooks.cursor, webhook.webhook_id)
+    async def _follow(self, webhook_id: str) -> None:
+        """Deliver the outbox after the webhook's cursor, for as long as the webhook is active."""
         while True:
+            cursor = await asyncio.to_thread(self._webhooks.cursor, webhook_id)
             events = await asyncio.to_thread(
                 self._alerts.events_after, cursor, self._settings.batch_size
             )
             for event_id, alert in events:
-                await self._deliver(webhook, event_id, alert)
-                await asyncio.to_thread(self._webhooks.advance, webhook.webhook_id, event_id)
-                cursor = event_id
+                if not await self._deliver(webhook_id, event_id, alert):
+                    return
             if len(events) < self._settings.batch_size:
                 await asyncio.sleep(self._settings.poll_interval_seconds)
 
-    async def _deliver(self, webhook: Webhook, event_id: int, alert: Alert) -> None:
-        """Post one event until the receiver answers 2xx."""
-        body = render(webhook.format, alert)
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(DeliveryFailed),
-            wait=wait_exponential(
-                multiplier=self._settings.initial_backoff_seconds,
-                max=self._settings.max_backoff_seconds,
-            ),
-            before_sleep=_log_retry,
-        )
-        async for attempt in retrying:
-            with attempt:
-                await self._post(webhook, event_id, body)
-
-    async def _post(self, webhook: Webhook, event_id: int, body: bytes) -> None:
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            SIGNATURE_HEADER: sign(webhook.secret, body),
-            EVENT_ID_HEADER: str(event_id),
-            TIMESTAMP_HEADER: str(int(time.time())),
-        }
-        started = time.perf_counter()
-        try:
-            response = await self._client.post(webhook.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            self._metrics.deliveries.labels("unreachable").inc()
-            raise DeliveryFailed(
-                f"webhook {webhook.webhook_id} event {event_id}: {type(exc).__name__} {exc}"
-            ) from exc
-        finally:
-            self._metrics.duration.observe(time.perf_counter() - started)
-        if not response.is_success:
-            self._metrics.deliveries.labels("rejected").inc()
-            raise DeliveryFailed(
-                f"webhook {webhook.webhook_id} event {event_id}: HTTP {response.status_code}"
+    async def _deliver(self, webhook_id: str, event_id: int, alert: Alert) -> bool:
+        """Post one event until the receiver answers 2xx; False when the webhook was deleted
+        or disabled first. The webhook is read again before each attempt, to sign with its
+        current secrets and honour a wait a previous notifier decided."""
+        while True:
+            webhook = await asyncio.to_thread(self._webhooks.get, webhook_id)
+            if webhook is None or not webhook.active:
+                return False
+            now = datetime.now(UTC)
+            if webhook.next_attempt_at is not None and webhook.next_attempt_at > now:
+                await asyncio.sleep((webhook.next_attempt_at - now).total_seconds())
+                continue
+            body = render(webhook.format, alert)
+            started = time.perf_counter()
+            attempt = await self._sender.send(
+                webhook.url, message_id(event_id), body, webhook.signing_secrets(now), now
             )
-        self._metrics.deliveries.labels("delivered").inc()
+            self._metrics.count(attempt, time.perf_counter() - started)
+            if attempt.delivered:
+                await asyncio.to_thread(self._webhooks.delivered, webhook_id, event_id)
+                return True
+            await self._failed(webhook, event_id, attempt, now)
 
-
-def _log_retry(state: RetryCallState) -> None:
-    failure = state.outcome.exception() if state.outcome is not None else None
-    sleep = state.next_action.sleep if state.next_action is not None else None
-    log.warning("webhook delivery failed; retrying", error=str(failure), retry_in_seconds=sleep)
+    async def _failed(
+        self, webhook: Webhook, event_id: int, attempt: Attempt, at: datetime
+    ) -> None:
+        error = attempt.error or f"HTTP {attempt.status}"
+        verdict = self._policy.after_failure(
+            attempt, webhook.failed_attempts + 1, webhook.failing_since, at, self._rng
+        )
+        await asyncio.to_thread(
+            self._webhooks.failed,
+            webhook.webhook_id,
+            at,
+            error,
+            verdict.retry_at,
+            verdict.disabled_reason,
+        )
+        if verdict.disabled_reason is not None:
+            self._metrics.disabled.inc()
+            log.error(
+                "webhook disabled",
+                webhook_id=webhook.webhook_id,
+                reason=verdict.disabled_reason,
+                gone=attempt.status == GONE,
+            )
+        else:
+            log.warning(
+                "webhook delivery failed; retrying",
+                webhook_id=webhook.webhook_id,
+                event=message_id(event_id),
+                error=error,
+                retry_at=verdict.retry_at,
+            )
 
 
 async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
@@ -178,8 +202,9 @@ async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        timeout = httpx.Timeout(settings.request_timeout_seconds)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        async with guarded_client(
+            settings.egress_policy(), settings.request_timeout_seconds
+        ) as client:
             notifier = Notifier(
                 settings, WebhookRepository(engine), AlertRepository(engine), client, metrics
             )

@@ -1,13 +1,8 @@
-"""What a webhook receives: the request body for each format, and its signature.
-
-The signature is ``sha256=`` and the hex HMAC-SHA256 of the raw body under the webhook's secret,
-in ``X-Pulse-Signature``; receivers recompute it over the bytes they got before parsing them.
-"""
+"""What a webhook receives: the request body for each format (signatures: ``signing``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -16,9 +11,6 @@ from services.domain.alerting import change_of
 from services.domain.alerts import Alert
 from services.storage.webhooks import WebhookFormat
 
-SIGNATURE_HEADER = "X-Pulse-Signature"
-EVENT_ID_HEADER = "X-Pulse-Event-Id"
-TIMESTAMP_HEADER = "X-Pulse-Timestamp"
 TOP_CONTRIBUTORS = 3
 
 _STATE_TITLES = {
@@ -28,12 +20,18 @@ _STATE_TITLES = {
 }
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def render(format: WebhookFormat, alert: Alert) -> bytes:
     return slack_body(alert) if format == "slack" else generic_body(alert)
+
+
+def test_body(format: WebhookFormat, webhook_id: str, at: datetime) -> bytes:
+    """The ``webhook.test`` event a team sends to check its receiver."""
+    text = "Campaign Pulse test event: this receiver is reachable and can verify signatures."
+    if format == "slack":
+        return orjson.dumps({"text": text})
+    return orjson.dumps(
+        {"event": "webhook.test", "webhook_id": webhook_id, "sent_at": at.isoformat(), "text": text}
+    )
 
 
 def generic_body(alert: Alert) -> bytes:

@@ -4,23 +4,29 @@ A webhook's cursor is the id of the last ``alert_events`` row (the alert outbox)
 with a 2xx answer; the notifier delivers the rows after it, in id order, and moves it only after a
 receiver accepted one. A new webhook starts at the current end of the outbox: it is told about
 state changes from its creation on, not about the whole history.
+
+A webhook also keeps its delivery state, so that a restarted notifier goes on where the last one
+stopped: since when it has been failing, how many attempts in a row failed, when to try next, the
+last error, and why it was disabled. After a secret rotation the previous secret stays valid
+(deliveries are signed with both) until ``previous_secret_expires_at``.
 """
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     Engine,
     ForeignKey,
     RowMapping,
     String,
+    delete,
     func,
     insert,
     select,
@@ -31,6 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.domain.config import CampaignConfig
 from services.domain.money import MICROS_PER_UNIT, to_micros
+from services.notifier.signing import new_secret
 from services.storage.alerts import AlertEventRow
 from services.storage.models import Base
 
@@ -46,6 +53,13 @@ class WebhookRow(Base):
     secret: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime]
     active: Mapped[bool]
+    previous_secret: Mapped[str | None] = mapped_column(String(256))
+    previous_secret_expires_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(String(512))
+    failing_since: Mapped[datetime | None]
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(512))
 
 
 class WebhookCursorRow(Base):
@@ -78,15 +92,30 @@ class Webhook:
     secret: str = field(repr=False)
     created_at: datetime
     active: bool
+    previous_secret: str | None = field(default=None, repr=False)
+    previous_secret_expires_at: datetime | None = None
+    disabled_reason: str | None = None
+    failing_since: datetime | None = None
+    failed_attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str | None = None
 
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    def signing_secrets(self, now: datetime) -> list[str]:
+        """The secrets a delivery at ``now`` is signed with: the current one, and the one it
+        replaced while that is still valid."""
+        expires = self.previous_secret_expires_at
+        if self.previous_secret is None or expires is None or expires <= now:
+            return [self.secret]
+        return [self.secret, self.previous_secret]
 
 
 def _aware(at: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _optional(at: datetime | None) -> datetime | None:
+    return None if at is None else _aware(at)
 
 
 def _webhook(row: RowMapping) -> Webhook:
@@ -97,7 +126,22 @@ def _webhook(row: RowMapping) -> Webhook:
         secret=row["secret"],
         created_at=_aware(row["created_at"]),
         active=row["active"],
+        previous_secret=row["previous_secret"],
+        previous_secret_expires_at=_optional(row["previous_secret_expires_at"]),
+        disabled_reason=row["disabled_reason"],
+        failing_since=_optional(row["failing_since"]),
+        failed_attempts=row["failed_attempts"],
+        next_attempt_at=_optional(row["next_attempt_at"]),
+        last_error=row["last_error"],
     )
+
+
+_HEALTHY = {
+    "failing_since": None,
+    "failed_attempts": 0,
+    "next_attempt_at": None,
+    "last_error": None,
+}
 
 
 class WebhookRepository:
@@ -114,30 +158,112 @@ class WebhookRepository:
             created_at=datetime.now(UTC),
             active=True,
         )
+        row = {
+            "webhook_id": webhook.webhook_id,
+            "url": webhook.url,
+            "format": webhook.format,
+            "secret": webhook.secret,
+            "created_at": webhook.created_at,
+            "active": True,
+        }
         with self._engine.begin() as connection:
             head = connection.scalar(select(func.max(AlertEventRow.id))) or 0
-            connection.execute(insert(WebhookRow).values(**asdict(webhook)))
+            connection.execute(insert(WebhookRow).values(row))
             connection.execute(
                 insert(WebhookCursorRow).values(webhook_id=webhook.webhook_id, last_event_id=head)
             )
         return webhook
 
-    def list_active(self) -> list[Webhook]:
+    def get(self, webhook_id: str) -> Webhook | None:
         table = WebhookRow.__table__
-        query = select(table).where(table.c.active).order_by(table.c.created_at)
+        query = select(table).where(table.c.webhook_id == webhook_id)
+        with self._engine.connect() as connection:
+            row = connection.execute(query).mappings().one_or_none()
+        return None if row is None else _webhook(row)
+
+    def find(self, active: bool | None = None) -> list[Webhook]:
+        """Webhooks oldest first: all of them, or only the active or the disabled ones."""
+        table = WebhookRow.__table__
+        query = select(table).order_by(table.c.created_at)
+        if active is not None:
+            query = query.where(table.c.active == active)
         with self._engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
         return [_webhook(row) for row in rows]
 
-    def deactivate(self, webhook_id: str) -> bool:
-        """Stop deliveries to a webhook; False when no active webhook has that id."""
+    def list_active(self) -> list[Webhook]:
+        return self.find(active=True)
+
+    def delete(self, webhook_id: str) -> bool:
+        """Forget a webhook and its cursor; False when there is no webhook with that id."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                delete(WebhookCursorRow).where(WebhookCursorRow.webhook_id == webhook_id)
+            )
+            return (
+                connection.execute(
+                    delete(WebhookRow).where(WebhookRow.webhook_id == webhook_id)
+                ).rowcount
+                == 1
+            )
+
+    def rotate_secret(
+        self, webhook_id: str, overlap: timedelta, secret: str | None = None
+    ) -> Webhook | None:
+        """Give a webhook a new secret, the old one staying valid for ``overlap``; None when
+        there is no webhook with that id."""
+        now = datetime.now(UTC)
+        with self._engine.begin() as connection:
+            current = connection.scalar(
+                select(WebhookRow.secret).where(WebhookRow.webhook_id == webhook_id)
+            )
+            if current is None:
+                return None
+            connection.execute(
+                update(WebhookRow)
+                .where(WebhookRow.webhook_id == webhook_id)
+                .values(
+                    secret=secret if secret is not None else new_secret(),
+                    previous_secret=current,
+                    previous_secret_expires_at=now + overlap,
+                )
+            )
+        return self.get(webhook_id)
+
+    def delivered(self, webhook_id: str, event_id: int) -> None:
+        """A receiver accepted ``event_id``: move the cursor and clear any run of failures."""
+        with self._engine.begin() as connection:
+            self._advance(connection, webhook_id, event_id)
+            connection.execute(
+                update(WebhookRow)
+                .where(WebhookRow.webhook_id == webhook_id, WebhookRow.failed_attempts > 0)
+                .values(_HEALTHY)
+            )
+
+    def failed(
+        self,
+        webhook_id: str,
+        at: datetime,
+        error: str,
+        retry_at: datetime | None,
+        disabled_reason: str | None = None,
+    ) -> None:
+        """Record a failed attempt at ``at``: try again at ``retry_at``, or disable the webhook
+        for ``disabled_reason``."""
         query = (
             update(WebhookRow)
-            .where(WebhookRow.webhook_id == webhook_id, WebhookRow.active)
-            .values(active=False)
+            .where(WebhookRow.webhook_id == webhook_id)
+            .values(
+                failing_since=func.coalesce(WebhookRow.failing_since, at),
+                failed_attempts=WebhookRow.failed_attempts + 1,
+                next_attempt_at=retry_at,
+                last_error=error[:512],
+            )
         )
+        if disabled_reason is not None:
+            query = query.values(active=False, disabled_reason=disabled_reason[:512])
         with self._engine.begin() as connection:
-            return connection.execute(query).rowcount == 1
+            connection.execute(query)
 
     def cursor(self, webhook_id: str) -> int:
         query = select(WebhookCursorRow.last_event_id).where(
@@ -151,7 +277,12 @@ class WebhookRepository:
 
     def advance(self, webhook_id: str, event_id: int) -> None:
         """Record that the outbox events up to ``event_id`` reached the webhook; never backwards."""
-        query = (
+        with self._engine.begin() as connection:
+            self._advance(connection, webhook_id, event_id)
+
+    @staticmethod
+    def _advance(connection: Connection, webhook_id: str, event_id: int) -> None:
+        connection.execute(
             update(WebhookCursorRow)
             .where(
                 WebhookCursorRow.webhook_id == webhook_id,
@@ -159,8 +290,6 @@ class WebhookRepository:
             )
             .values(last_event_id=event_id)
         )
-        with self._engine.begin() as connection:
-            connection.execute(query)
 
 
 def _decimal(micros: int | None) -> Decimal | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import socket
 import threading
@@ -16,20 +14,23 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import Engine, delete
+from standardwebhooks.webhooks import Webhook as Verifier
 
 from services.domain.alerts import Alert
 from services.domain.views import Contributor, Reason
 from services.notifier.app import Notifier, NotifierMetrics
 from services.notifier.settings import NotifierSettings
+from services.notifier.signing import new_secret
+from services.runtime.egress import EgressPolicy, guarded_client, parse_cidrs
 from services.storage.alerts import AlertRepository
 from services.storage.webhooks import WebhookCursorRow, WebhookRepository, WebhookRow
 
 pytestmark = pytest.mark.integration
 
-SECRET = "test-secret-0123456789abcdef"
+SECRET = new_secret()
+LOOPBACK = EgressPolicy(parse_cidrs("127.0.0.0/8"))
 AT = datetime(2025, 3, 8, 12, tzinfo=UTC)
 
 
@@ -40,13 +41,18 @@ class Received:
     status: int
 
 
+Answer = tuple[int, dict[str, str]]
+
+
 @dataclass
 class Receiver:
-    """A webhook receiver on its own port: not listening until ``start``; then it answers 503 to
-    the first ``failures`` requests, or holds every request until the test ends when ``hang``."""
+    """A webhook receiver on its own port: not listening until ``start``; then it answers the
+    first requests with ``script`` (status and headers), or 503 to the first ``failures``
+    requests, then 200; or it holds every request until the test ends when ``hang``."""
 
     port: int
     failures: int = 0
+    script: list[Answer] = field(default_factory=list)
     hang: bool = False
     requests: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -62,13 +68,16 @@ class Receiver:
         with self._lock:
             return [r for r in self.requests if r.status == 200]
 
-    def _answer(self, headers: dict[str, str], body: bytes) -> int:
+    def _answer(self, headers: dict[str, str], body: bytes) -> Answer:
         if self.hang:
             self._release.wait()
         with self._lock:
-            status = 503 if len(self.requests) < self.failures else 200
-            self.requests.append(Received(headers, body, status))
-        return status
+            seen = len(self.requests)
+            answer: Answer = (503 if seen < self.failures else 200, {})
+            if seen < len(self.script):
+                answer = self.script[seen]
+            self.requests.append(Received(headers, body, answer[0]))
+        return answer
 
     def start(self) -> None:
         receiver = self
@@ -76,8 +85,10 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = receiver._answer(dict(self.headers.items()), body)
+                status, headers = receiver._answer(dict(self.headers.items()), body)
                 self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -124,20 +135,31 @@ class Running:
     alerts: AlertRepository
 
 
+# Svix's schedule in hundredths: 0.05 s, 3 s, 18 s…, no jitter; Retry-After 100 s is 1 s.
+TEST_SCALE = 0.01
+
+
 @pytest.fixture
-async def notifier(engine: Engine) -> AsyncIterator[Running]:
+def notifier_settings() -> NotifierSettings:
+    """Overridden by tests that want other delivery rules."""
+    return NotifierSettings(
+        poll_interval_seconds=0.05,
+        retry_schedule_seconds=(5.0, 10.0, 20.0),
+        retry_jitter=0,
+        time_scale=TEST_SCALE,
+        request_timeout_seconds=30,
+    )
+
+
+@pytest.fixture
+async def notifier(engine: Engine, notifier_settings: NotifierSettings) -> AsyncIterator[Running]:
     with engine.begin() as connection:  # the PostgreSQL test database lives for the session
         connection.execute(delete(WebhookCursorRow))
         connection.execute(delete(WebhookRow))
-    settings = NotifierSettings(
-        poll_interval_seconds=0.05,
-        initial_backoff_seconds=0.05,
-        max_backoff_seconds=0.2,
-        request_timeout_seconds=30,
-    )
+    settings = notifier_settings
     running = Running(NotifierMetrics(), WebhookRepository(engine), AlertRepository(engine))
     stop = asyncio.Event()
-    async with httpx.AsyncClient(timeout=settings.request_timeout_seconds) as client:
+    async with guarded_client(LOOPBACK, settings.request_timeout_seconds) as client:
         loop = Notifier(settings, running.webhooks, running.alerts, client, running.metrics)
         task = asyncio.create_task(loop.run(stop))
         yield running
@@ -194,11 +216,9 @@ async def _eventually(condition: Callable[[], bool], within: float = 15) -> None
 
 
 def _verify(received: Received, secret: str = SECRET) -> dict[str, Any]:
-    expected = "sha256=" + hmac.new(secret.encode(), received.body, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(received.headers["X-Pulse-Signature"], expected)
-    assert abs(int(received.headers["X-Pulse-Timestamp"]) - time.time()) < 60
+    """The body, verified as a receiver would, by the Standard Webhooks reference verifier."""
     assert received.headers["Content-Type"] == "application/json"
-    body: dict[str, Any] = json.loads(received.body)
+    body: dict[str, Any] = Verifier(secret).verify(received.body, received.headers)
     return body
 
 
@@ -238,14 +258,15 @@ async def test_a_receiver_that_was_down_gets_every_change_once_in_order(
         "alert.resolved",
     ]
     assert Alert.model_validate({k: v for k, v in bodies[3].items() if k != "event"}) == resolved
-    event_ids = [int(r.headers["X-Pulse-Event-Id"]) for r in accepted]
+    event_ids = [int(r.headers["webhook-id"].removeprefix("evt_")) for r in accepted]
     outbox = notifier.alerts.events_after(event_ids[0] - 1, limit=10)
     assert event_ids == [event_id for event_id, _ in outbox]
     assert notifier.webhooks.cursor(webhook.webhook_id) == event_ids[-1]
-    # The two refused attempts were the first event, signed the same way.
+    # The two refused attempts were the first event, signed the same way, with the same id.
     refused = [r for r in receiver.requests if r.status == 503]
     assert [r.body for r in refused] == [accepted[0].body] * 2
     assert all(_verify(r) for r in refused)
+    assert {r.headers["webhook-id"] for r in refused} == {accepted[0].headers["webhook-id"]}
     assert _count(notifier.metrics, "delivered") == 4
     assert _count(notifier.metrics, "rejected") == 2
 
@@ -326,7 +347,7 @@ async def test_a_deleted_webhook_gets_nothing_more(
     notifier.alerts.apply([_alert(_campaign())])
     await _eventually(lambda: len(kept.accepted) == 1 and len(deleted.accepted) == 1)
 
-    notifier.webhooks.deactivate(gone.webhook_id)
+    notifier.webhooks.delete(gone.webhook_id)
     await asyncio.sleep(0.2)
     notifier.alerts.apply([_alert(_campaign())])
     await _eventually(lambda: len(kept.accepted) == 2)
