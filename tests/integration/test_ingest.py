@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,6 +83,13 @@ def client_of(app: FastAPI, headers: dict[str, str]) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://ingest.test", headers=headers)
 
 
+@asynccontextmanager
+async def started(settings: IngestSettings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
 def ingest_settings(
     bootstrap: str, database_url: str, topic: str, **overrides: Any
 ) -> IngestSettings:
@@ -96,11 +104,15 @@ def ingest_settings(
     )
 
 
+def new_topic(bootstrap: str) -> str:
+    name = f"ingest-test-{uuid.uuid4().hex[:8]}.events"
+    ensure_topics(bootstrap, [TopicSpec(name, 2)])
+    return name
+
+
 @pytest.fixture
 def topic(kafka_bootstrap: str) -> str:
-    name = f"ingest-test-{uuid.uuid4().hex[:8]}.events"
-    ensure_topics(kafka_bootstrap, [TopicSpec(name, 2)])
-    return name
+    return new_topic(kafka_bootstrap)
 
 
 @pytest.fixture
@@ -114,8 +126,7 @@ async def app(
         max_body_bytes=1024 * 1024,
         max_events_per_request=1200,
     )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with started(settings) as app:
         yield app
 
 
