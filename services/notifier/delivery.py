@@ -44,5 +44,7 @@ class Sender:
             return Attempt(None, f"refused: {exc}")
         except TimeoutError:
             return Attempt(None, f"no answer within {self._timeout:g} s")
+        except httpx.InvalidURL as exc:
+            return Attempt(None, f"refused: not a valid URL ({exc})")
         except httpx.HTTPError as exc:
             return Attempt(None, f"unreachable: {type(exc).__name__} {exc}".strip())

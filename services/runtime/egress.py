@@ -88,28 +88,29 @@ def _embedded(address: IPAddress) -> Iterator[IPv4Address]:
         yield address.sixtofour
     if address.teredo is not None:
         yield from address.teredo
-    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+    # :: and ::1 are in ::/96 too, but are IPv6's own unspecified and loopback addresses.
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
         yield IPv4Address(int(address) & _LOW_32_BITS)
 
 
 def _special_use(address: IPAddress) -> str | None:
     """What makes an address not a public one, or None for a public address."""
     if address.is_unspecified:
-        return "unspecified address"
+        return "an unspecified address"
     if address.is_loopback:
-        return "loopback address"
+        return "a loopback address"
     if address.is_link_local:
-        return "link-local address"
+        return "a link-local address"
     if address.is_multicast:
-        return "multicast address"
+        return "a multicast address"
     if address in _CARRIER_GRADE_NAT:
-        return "carrier-grade NAT address"
+        return "a carrier-grade NAT address"
     if isinstance(address, IPv6Address) and address in IPv6Network("fc00::/7"):
-        return "unique-local address"
-    if address.is_private:
-        return "private address"
-    if address.is_reserved or not address.is_global:
-        return "reserved address"
+        return "a unique-local address"
+    if address.is_reserved:
+        return "a reserved address"
+    if address.is_private or not address.is_global:
+        return "a private address"
     return None
 
 
@@ -121,7 +122,8 @@ class EgressPolicy:
 
     def refusal(self, address: IPAddress) -> str | None:
         """Why ``address`` may not be reached, or None when it may."""
-        forms = [address, *_embedded(address)]
+        # The IPv4 address an IPv6 one wraps first: what it reaches names the reason best.
+        forms = [*_embedded(address), address]
         for form in forms:
             if form in METADATA_ADDRESSES:
                 return f"{address} is a cloud metadata address"
@@ -130,7 +132,7 @@ class EgressPolicy:
         for form in forms:
             reason = _special_use(form)
             if reason is not None:
-                return f"{address} is a {reason}" + (f" ({form})" if form != address else "")
+                return f"{address} is {reason}" + (f" ({form})" if form != address else "")
         return None
 
     async def resolve(self, host: str, port: int) -> list[IPAddress]:
@@ -145,7 +147,7 @@ class EgressPolicy:
         for address in addresses:
             reason = self.refusal(address)
             if reason is not None:
-                named = "" if host == str(address) else f"{host!r} resolves to "
+                named = "" if host == str(address) else f"host {host!r}: "
                 raise EgressRefused(f"{named}{reason}")
         return addresses
 
