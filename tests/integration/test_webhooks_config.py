@@ -16,11 +16,12 @@ from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient
 from sqlalchemy import Engine, delete
 
-from services.api import webhooks as webhooks_api
+from services.api import config_publisher
 from services.api.app import create_app
 from services.api.settings import ApiSettings
 from services.domain.alerts import Alert
 from services.domain.config import CampaignConfig
+from services.notifier.signing import new_secret
 from services.runtime.topics import TopicSpec, ensure_topics
 from services.storage.alerts import AlertRepository
 from services.storage.webhooks import (
@@ -30,10 +31,13 @@ from services.storage.webhooks import (
     WebhookRepository,
     WebhookRow,
 )
+from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.integration
 
 AT = datetime(2025, 3, 8, 12, tzinfo=UTC)
+# A public address: no name to resolve, on a machine without a resolver too.
+PUBLIC_URL = "https://93.184.215.14/pulse"
 
 
 @pytest.fixture
@@ -67,20 +71,21 @@ def _alert(campaign_id: str) -> Alert:
 # Repositories
 
 
-def test_webhooks_are_created_listed_and_deactivated(clean_engine: Engine) -> None:
+def test_webhooks_are_created_listed_and_deleted(clean_engine: Engine) -> None:
     webhooks = WebhookRepository(clean_engine)
+    given = new_secret()
 
     first = webhooks.create("https://hooks.example/a", "generic")
-    second = webhooks.create("https://hooks.example/b", "slack", secret="s" * 32)
+    second = webhooks.create("https://hooks.example/b", "slack", secret=given)
 
-    assert len(first.secret) >= 32 and first.secret != second.secret
-    assert second.secret == "s" * 32
+    assert first.secret.startswith("whsec_") and first.secret != second.secret
+    assert second.secret == given
     assert [w.webhook_id for w in webhooks.list_active()] == [first.webhook_id, second.webhook_id]
     assert webhooks.list_active()[1] == second
-    assert webhooks.deactivate(first.webhook_id) is True
-    assert webhooks.deactivate(first.webhook_id) is False
-    assert webhooks.deactivate("wh_unknown") is False
-    assert [w.webhook_id for w in webhooks.list_active()] == [second.webhook_id]
+    assert webhooks.delete(first.webhook_id) is True
+    assert webhooks.delete(first.webhook_id) is False
+    assert webhooks.delete("wh_unknown") is False
+    assert [w.webhook_id for w in webhooks.find()] == [second.webhook_id]
 
 
 def test_a_new_webhook_starts_at_the_end_of_the_outbox(clean_engine: Engine) -> None:
@@ -145,9 +150,12 @@ def config_topic(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client holding an admin key."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pulse.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://pulse.test", headers=bearer(app)
+        ) as client:
             yield client
 
 
@@ -180,16 +188,15 @@ def _error_fields(response: httpx.Response) -> list[tuple[object, ...]]:
 
 
 async def test_a_webhook_secret_is_shown_once_then_masked(client: httpx.AsyncClient) -> None:
-    created = await client.post(
-        "/v1/webhooks", json={"url": "https://hooks.example/pulse", "format": "slack"}
-    )
+    created = await client.post("/v1/webhooks", json={"url": PUBLIC_URL, "format": "slack"})
 
     assert created.status_code == 201, created.text
     body = created.json()
-    assert body["url"] == "https://hooks.example/pulse"
+    assert body["url"] == PUBLIC_URL
     assert body["format"] == "slack" and body["active"] is True
+    assert (body["disabled_reason"], body["failing_since"], body["last_error"]) == (None,) * 3
     secret = body["secret"]
-    assert len(secret) >= 32
+    assert secret.startswith("whsec_") and len(secret) >= 38
 
     listed = (await client.get("/v1/webhooks")).json()["items"]
     assert [w["webhook_id"] for w in listed] == [body["webhook_id"]]
@@ -199,16 +206,15 @@ async def test_a_webhook_secret_is_shown_once_then_masked(client: httpx.AsyncCli
 async def test_a_given_secret_is_kept_and_format_defaults_to_generic(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post(
-        "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "secret": "k" * 20}
-    )
+    secret = new_secret()
+    response = await client.post("/v1/webhooks", json={"url": PUBLIC_URL, "secret": secret})
 
     assert response.status_code == 201
-    assert (response.json()["secret"], response.json()["format"]) == ("k" * 20, "generic")
+    assert (response.json()["secret"], response.json()["format"]) == (secret, "generic")
 
 
 async def test_deleting_a_webhook_stops_listing_it(client: httpx.AsyncClient) -> None:
-    created = (await client.post("/v1/webhooks", json={"url": "https://a.example/"})).json()
+    created = (await client.post("/v1/webhooks", json={"url": PUBLIC_URL})).json()
 
     deleted = await client.delete(f"/v1/webhooks/{created['webhook_id']}")
     again = await client.delete(f"/v1/webhooks/{created['webhook_id']}")
@@ -223,9 +229,19 @@ async def test_deleting_a_webhook_stops_listing_it(client: httpx.AsyncClient) ->
     [
         ({"url": "ftp://files.example/x"}, "url"),
         ({"url": "not a url"}, "url"),
-        ({"url": "https://a.example/", "format": "teams"}, "format"),
-        ({"url": "https://a.example/", "secret": "short"}, "secret"),
-        ({"url": "https://a.example/", "events": ["firing"]}, "events"),
+        ({"url": PUBLIC_URL, "format": "teams"}, "format"),
+        ({"url": PUBLIC_URL, "secret": "short"}, "secret"),
+        ({"url": PUBLIC_URL, "secret": "k" * 40}, "secret"),
+        ({"url": PUBLIC_URL, "secret": "whsec_not base64!"}, "secret"),
+        ({"url": PUBLIC_URL, "secret": "whsec_" + "QUJD" * 7}, "secret"),  # 21 bytes
+        ({"url": PUBLIC_URL, "secret": "whsec_" + "QUJD" * 30}, "secret"),  # 90 bytes
+        ({"url": PUBLIC_URL, "events": ["firing"]}, "events"),
+        ({"url": "http://127.0.0.1/hook"}, "url"),
+        ({"url": "http://0177.0.0.1/hook"}, "url"),
+        ({"url": "http://[::ffff:169.254.169.254]/"}, "url"),
+        ({"url": "http://localhost:8000/"}, "url"),
+        ({"url": "http://10.1.2.3/"}, "url"),
+        ({"url": "http://nowhere.invalid/"}, "url"),
         ({}, "url"),
     ],
 )
@@ -250,7 +266,7 @@ async def test_a_config_is_stored_and_produced_to_the_compacted_topic(
         created_topics.extend(topics)
         ensure_topics(bootstrap_servers, topics)
 
-    monkeypatch.setattr(webhooks_api, "ensure_topics", recording_ensure_topics)
+    monkeypatch.setattr(config_publisher, "ensure_topics", recording_ensure_topics)
     sent = {"target_cac": 12.5, "budget": "40000", "currency": "EUR", "sensitivity": "high"}
 
     response = await client.put("/v1/campaigns/spring/config", json=sent)
