@@ -1,8 +1,9 @@
 "use strict";
 
-// Campaign Pulse status page: campaigns from /v1/campaigns every few seconds, alerts from
-// /v1/alerts plus the /v1/alerts/stream Server-Sent Events. Everything is built with DOM calls
-// (never innerHTML), so ids and summaries from the API are always shown as text.
+// Campaign Pulse status page: once signed in (/v1/session sets an HttpOnly session cookie),
+// campaigns from /v1/campaigns every few seconds, alerts from /v1/alerts plus the
+// /v1/alerts/stream Server-Sent Events. Everything is built with DOM calls (never innerHTML), so
+// ids and summaries from the API are always shown as text.
 
 const REFRESH_MS = 5000;
 const RECONNECT_MIN_MS = 2000;
@@ -320,10 +321,42 @@ function campaignCard(campaign) {
       (value) => money(value, currency), "tone-cac")));
 }
 
+// ---- Talking to the API ----
+
+// A 401 from any request: the session ended (expired, signed out elsewhere, key revoked).
+class SignedOut extends Error {}
+
+async function reasonOf(response) {
+  try {
+    const body = await response.json();
+    if (typeof body.detail === "string") return body.detail;
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+  }
+  return `HTTP ${response.status}`;
+}
+
+// Every data request goes through here. The session cookie (HttpOnly, SameSite=Strict) rides
+// along by itself, as it does on the EventSource, so the page never holds a key.
+async function api(path, options = {}) {
+  const response = await fetch(path, { cache: "no-store", ...options });
+  if (response.status === 401) throw new SignedOut(await reasonOf(response));
+  return response;
+}
+
+// ---- Campaigns ----
+
 const counts = document.getElementById("counts");
 const campaignsNode = document.getElementById("campaigns");
 const campaignsNotice = document.getElementById("campaigns-notice");
 const updated = document.getElementById("updated");
+
+// Bumped at every sign-in and sign-out: polls, reconnections and answers that belong to an
+// earlier session see it changed and stop, so nothing renders after signing out.
+let session = 0;
+let refreshTimer = null;
+let reconnectTimer = null;
+let source = null;
 
 function renderCounts(byStatus, total) {
   counts.replaceChildren(
@@ -335,7 +368,7 @@ function renderCounts(byStatus, total) {
 
 async function statusTotals() {
   const totals = await Promise.all(STATUS_ORDER.map(async (status) => {
-    const response = await fetch(`/v1/campaigns?status=${status}&limit=1`, { cache: "no-store" });
+    const response = await api(`/v1/campaigns?status=${status}&limit=1`);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return [status, (await response.json()).total];
   }));
@@ -359,11 +392,12 @@ function renderCampaigns(page, byStatus) {
 
 let lastCampaigns = null;
 
-async function refreshCampaigns() {
+async function refreshCampaigns(mine) {
   try {
-    const response = await fetch(`/v1/campaigns?limit=${PAGE_LIMIT}`, { cache: "no-store" });
+    const response = await api(`/v1/campaigns?limit=${PAGE_LIMIT}`);
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const text = await response.text();
+    if (mine !== session) return;
     if (text !== lastCampaigns) {
       const page = JSON.parse(text);
       let byStatus = {};
@@ -372,17 +406,22 @@ async function refreshCampaigns() {
       } else {
         for (const campaign of page.items) byStatus[campaign.status] = (byStatus[campaign.status] || 0) + 1;
       }
+      if (mine !== session) return;
       renderCampaigns(page, byStatus);
       lastCampaigns = text;
     }
     updated.textContent = `Updated ${clock(new Date())} · refreshes every ${REFRESH_MS / 1000} s`;
     updated.dataset.state = "ok";
   } catch (error) {
+    if (mine !== session) return;
+    if (error instanceof SignedOut) {
+      showSignIn(`Signed out: ${error.message}`, "error");
+      return;
+    }
     updated.textContent = `Cannot reach the API (${error.message}); retrying every ${REFRESH_MS / 1000} s`;
     updated.dataset.state = "error";
-  } finally {
-    setTimeout(refreshCampaigns, REFRESH_MS);
   }
+  if (mine === session) refreshTimer = setTimeout(() => refreshCampaigns(mine), REFRESH_MS);
 }
 
 // ---- Alerts ----
@@ -391,7 +430,7 @@ const alertsNode = document.getElementById("alerts");
 const connection = document.getElementById("alerts-connection");
 const alerts = new Map();
 let reconnectAttempts = 0;
-let alertsAvailable = true;
+let alertsNote = null;
 
 function setConnection(state, text) {
   connection.dataset.state = state;
@@ -417,8 +456,7 @@ function renderAlerts() {
     SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity)
     || b.updated_at.localeCompare(a.updated_at));
   if (!open.length) {
-    alertsNode.replaceChildren(el("li", { class: "no-alerts" },
-      alertsAvailable ? "No alerts firing." : "Alerts unavailable."));
+    alertsNode.replaceChildren(el("li", { class: "no-alerts" }, alertsNote || "No alerts firing."));
     return;
   }
   alertsNode.replaceChildren(...open.map(alertItem));
@@ -435,26 +473,46 @@ function upsertAlert(alert) {
   renderAlerts();
 }
 
-async function loadAlerts() {
+function withoutAlerts(state, connectionText, note) {
+  alerts.clear();
+  alertsNote = note;
+  setConnection(state, connectionText);
+  renderAlerts();
+}
+
+// Loads the firing alerts; answers whether the live stream is worth (re)opening.
+async function loadAlerts(mine) {
   let response;
   try {
-    response = await fetch(`/v1/alerts?state=firing&limit=${PAGE_LIMIT}`, { cache: "no-store" });
+    response = await api(`/v1/alerts?state=firing&limit=${PAGE_LIMIT}`);
   } catch (error) {
+    if (mine !== session) return false;
+    if (error instanceof SignedOut) {
+      showSignIn(`Signed out: ${error.message}`, "error");
+      return false;
+    }
     setConnection("reconnecting", `Alerts: cannot reach the API (${error.message}); retrying…`);
-    return;
+    return true;
   }
-  alertsAvailable = response.status !== 404;
-  if (!alertsAvailable) {
-    alerts.clear();
-    setConnection("unavailable", "Alerts unavailable on this server; checking again shortly.");
-    renderAlerts();
-    return;
+  if (mine !== session) return false;
+  if (response.status === 403) {
+    // A key may read campaigns without alerts:read; the stream would refuse it the same way.
+    withoutAlerts("unavailable", "Alerts need a key with the alerts:read scope.",
+      "This key cannot read alerts: sign in with a key that has alerts:read to see them.");
+    return false;
+  }
+  if (response.status === 404) {
+    withoutAlerts("unavailable", "Alerts unavailable on this server; checking again shortly.",
+      "Alerts unavailable.");
+    return true;
   }
   if (!response.ok) {
     setConnection("reconnecting", `Alerts: HTTP ${response.status}; retrying…`);
-    return;
+    return true;
   }
+  alertsNote = null;
   const fetched = new Map((await response.json()).items.map((alert) => [alert.alert_id, alert]));
+  if (mine !== session) return false;
   for (const [id, alert] of fetched) {
     const held = alerts.get(id);
     if (held && held.revision > alert.revision) fetched.set(id, held);
@@ -462,40 +520,175 @@ async function loadAlerts() {
   alerts.clear();
   for (const [id, alert] of fetched) alerts.set(id, alert);
   renderAlerts();
+  return true;
 }
 
-function scheduleReconnect() {
+function scheduleReconnect(mine) {
   const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** reconnectAttempts);
   reconnectAttempts += 1;
-  if (alertsAvailable) {
+  if (alertsNote === null) {
     setConnection("reconnecting", `Live stream lost; reconnecting in ${Math.round(delay / 1000)} s…`);
   }
-  setTimeout(async () => {
-    await loadAlerts();
-    connectAlerts();
+  reconnectTimer = setTimeout(async () => {
+    if (await loadAlerts(mine)) connectAlerts(mine);
   }, delay);
 }
 
-function connectAlerts() {
-  const source = new EventSource("/v1/alerts/stream");
-  source.addEventListener("open", () => {
+function connectAlerts(mine) {
+  if (mine !== session) return;
+  const stream = new EventSource("/v1/alerts/stream");
+  source = stream;
+  stream.addEventListener("open", async () => {
     reconnectAttempts = 0;
     setConnection("live", "Live: alerts update as they happen.");
     // Whatever changed while disconnected arrives with the list, not the stream.
-    loadAlerts();
+    if (!await loadAlerts(mine)) stream.close();
   });
-  source.addEventListener("alert", (event) => upsertAlert(JSON.parse(event.data)));
-  source.addEventListener("error", () => {
-    if (source.readyState === EventSource.CLOSED) {
-      source.close();
-      scheduleReconnect();
+  stream.addEventListener("alert", (event) => {
+    if (mine === session) upsertAlert(JSON.parse(event.data));
+  });
+  stream.addEventListener("error", () => {
+    if (mine !== session) return;
+    if (stream.readyState === EventSource.CLOSED) {
+      // EventSource hides the status of a refused connection; the list request in
+      // scheduleReconnect shows whether the session ended or the scope is missing.
+      stream.close();
+      scheduleReconnect(mine);
     } else {
       setConnection("reconnecting", "Live stream interrupted; reconnecting…");
     }
   });
 }
 
-renderCounts({}, 0);
-renderAlerts();
-refreshCampaigns();
-loadAlerts().then(connectAlerts);
+// ---- Session: sign in, sign out ----
+
+const checking = document.getElementById("checking");
+const signIn = document.getElementById("sign-in");
+const signInForm = document.getElementById("sign-in-form");
+const signInMessage = document.getElementById("sign-in-message");
+const keyInput = document.getElementById("sign-in-key");
+const signInButton = document.getElementById("sign-in-button");
+const accountName = document.getElementById("account-name");
+const signOutButton = document.getElementById("sign-out");
+
+function showPart(state) {
+  document.body.dataset.session = state;
+  checking.hidden = state !== "checking";
+  signIn.hidden = state !== "signed-out";
+  for (const node of document.querySelectorAll("[data-signed-in]")) node.hidden = state !== "signed-in";
+}
+
+// Stops every poll and the stream of the current session and forgets what they showed.
+function stopLive() {
+  session += 1;
+  clearTimeout(refreshTimer);
+  clearTimeout(reconnectTimer);
+  if (source) source.close();
+  source = null;
+  lastCampaigns = null;
+  reconnectAttempts = 0;
+  alerts.clear();
+  alertsNote = null;
+  counts.replaceChildren();
+  campaignsNode.replaceChildren();
+  campaignsNotice.textContent = "";
+  alertsNode.replaceChildren();
+  accountName.textContent = "";
+}
+
+function startLive(who) {
+  stopLive();
+  const mine = session;
+  accountName.textContent = who.name;
+  updated.textContent = "Connecting…";
+  updated.dataset.state = "";
+  setConnection("connecting", "Connecting…");
+  renderCounts({}, 0);
+  renderAlerts();
+  showPart("signed-in");
+  refreshCampaigns(mine);
+  loadAlerts(mine).then((worth) => {
+    if (worth) connectAlerts(mine);
+  });
+}
+
+function say(message, tone = "info") {
+  signInMessage.textContent = message;
+  signInMessage.dataset.tone = tone;
+}
+
+function showSignIn(message, tone = "info") {
+  stopLive();
+  say(message, tone);
+  showPart("signed-out");
+  keyInput.focus();
+}
+
+signInForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  // The key leaves the field at once: it is sent once, in the body, and kept nowhere.
+  const key = keyInput.value.trim();
+  keyInput.value = "";
+  if (!key) {
+    say("Paste an API key first.", "error");
+    keyInput.focus();
+    return;
+  }
+  signInButton.disabled = true;
+  say("Signing in…");
+  try {
+    const response = await fetch("/v1/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ key }),
+      cache: "no-store",
+    });
+    if (response.ok) {
+      say("");
+      startLive(await response.json());
+      return;
+    }
+    say(`Sign-in refused: ${await reasonOf(response)}`, "error");
+  } catch (error) {
+    say(`Cannot reach the API (${error.message}); try again.`, "error");
+  } finally {
+    signInButton.disabled = false;
+  }
+  keyInput.focus();
+});
+
+signOutButton.addEventListener("click", async () => {
+  stopLive();
+  try {
+    const response = await fetch("/v1/session", { method: "DELETE", cache: "no-store" });
+    if (response.ok || response.status === 401) {
+      showSignIn("Signed out.");
+    } else {
+      showSignIn(`Sign-out failed (HTTP ${response.status}); the session ends when it expires.`, "error");
+    }
+  } catch (error) {
+    showSignIn(`Cannot reach the API to end the session (${error.message}); it ends when it expires.`,
+      "error");
+  }
+});
+
+// Nobody is signed in until the API says so: no data request goes out before that.
+async function checkSession() {
+  try {
+    const response = await fetch("/v1/session", { cache: "no-store" });
+    if (response.ok) {
+      startLive(await response.json());
+      return;
+    }
+    if (response.status === 401) {
+      showSignIn("");
+      return;
+    }
+    checking.textContent = `Cannot check the session (HTTP ${response.status}); retrying…`;
+  } catch (error) {
+    checking.textContent = `Cannot reach the API (${error.message}); retrying…`;
+  }
+  setTimeout(checkSession, REFRESH_MS);
+}
+
+checkSession();
