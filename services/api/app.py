@@ -19,6 +19,7 @@ from services.api.routes import (
     webhooks,
 )
 from services.api.settings import ApiSettings
+from services.runtime.docs import serve_docs
 from services.runtime.http import serve
 from services.service_layer.access import Authenticator
 from services.storage.alerts import AlertRepository
@@ -66,9 +67,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         summary="Live status of influencer-marketing campaigns and their creators.",
         description="Every route but /healthz, /readyz and /metrics wants an API key: "
         "`Authorization: Bearer pulse_…`.",
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
     )
+    serve_docs(app)
     app.state.settings = settings
     app.state.metrics_token = settings.metrics_token
     api_metrics = ApiMetrics()

@@ -25,6 +25,7 @@ from services.ingest.body import decode, media_type, read_body
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
 from services.ingest.rate_limit import KeyRateLimiter, RateLimited
 from services.ingest.settings import IngestSettings
+from services.runtime.docs import serve_docs
 from services.runtime.http import serve
 from services.runtime.security import EventsWriter, metrics_access
 from services.runtime.topics import TopicSpec, ensure_topics
@@ -121,7 +122,10 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         title="Campaign Pulse ingest",
         description="Send post metrics, conversions and spend; see the README for the contract.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
     app.state.authenticator = ingest.authenticator
     limiter = KeyRateLimiter(
         settings.rate_limit_events_per_second, settings.rate_limit_burst_events
