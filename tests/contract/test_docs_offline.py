@@ -1,4 +1,4 @@
-"""/docs and /redoc of both services work without the internet: every script, style sheet and icon
+"""/docs of both services work without the internet: every script, style sheet and icon
 they name is served by the service itself, without a key, and "Authorize" takes the bearer key."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ APPS: dict[str, Callable[[Path], FastAPI]] = {
         IngestSettings.model_validate({"DATABASE_URL": f"sqlite:///{tmp}/i.db"})
     ),
 }
-REFERENCE = re.compile(rb"""(?:src|href|spec-url)=["']([^"']+)["']|url: ?'([^']+)'""")
+REFERENCE = re.compile(rb"""(?:src|href)=["']([^"']+)["']|url: ?'([^']+)'""")
 # Probes, the scraper, and signing in (the key is in the body).
 OPEN = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("post", "/v1/session")}
 ASSET_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png", ".json": "json"}
@@ -40,15 +40,13 @@ async def anonymous(
         yield client
 
 
-@pytest.mark.parametrize("page", ["/docs", "/redoc"])
 async def test_the_docs_name_only_their_own_assets_and_they_are_served(
-    anonymous: httpx.AsyncClient, page: str
+    anonymous: httpx.AsyncClient,
 ) -> None:
-    response = await anonymous.get(page)
+    response = await anonymous.get("/docs")
 
     assert response.status_code == 200
     assert not re.search(rb"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", response.content, re.I)
-    assert b"fonts.googleapis" not in response.content
     references = [a or b for a, b in REFERENCE.findall(response.content)]
     assert len(references) >= 3, response.text
     for reference in references:
