@@ -173,6 +173,25 @@ class Chromium:
                 return value
             time.sleep(min(every, self._remaining()))
 
+    def click(self, selector: str) -> None:
+        """A real mouse click in the middle of the element, as a user's would land."""
+        x, y = self.wait_for(
+            f"(() => {{ const node = document.querySelector({json.dumps(selector)});"
+            " if (!node || node.hidden || !node.offsetParent) return null;"
+            " const box = node.getBoundingClientRect();"
+            " return [box.x + box.width / 2, box.y + box.height / 2]; })()"
+        )
+        for kind in ("mousePressed", "mouseReleased"):
+            self.page(
+                "Input.dispatchMouseEvent",
+                {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1},
+            )
+
+    def type_into(self, selector: str, text: str) -> None:
+        """Click the field and type ``text`` into it, as keyboard input."""
+        self.click(selector)
+        self.page("Input.insertText", {"text": text})
+
     def dom(self) -> str:
         html: str = self.evaluate("document.documentElement.outerHTML")
         return html

@@ -1,6 +1,10 @@
-"""The status page in a real headless Chromium against the running services: campaigns sent over
-HTTP show up, worst first, with their statuses, charts and the alerts panel; a screenshot is saved
-to ``.artifacts/status-page.png``."""
+"""The status page in a real headless Chromium against the running services.
+
+Signed out it shows a sign-in form and no data; a key typed into it buys the session cookie, and
+then campaigns sent over HTTP show up, worst first, with their statuses, charts and the alerts
+panel. A wrong key, a key without alerts:read, a revoked key and signing out each show what they
+should. Screenshots go to ``.artifacts/status-page.png`` (signed in) and
+``.artifacts/status-page-signed-out.png``."""
 
 from __future__ import annotations
 
@@ -14,13 +18,19 @@ from typing import Any
 
 import pytest
 
+from services.domain.keys import Scope, generate_key
+from services.service_layer.access import IssuedKey, issue_key
+from services.storage.db import make_engine
+from services.storage.keys import KeyRepository
 from tests.e2e.chromium import Chromium, chromium_binary
 from tests.e2e.events import Expected, iso, messy_campaign
 from tests.e2e.harness import RunningStack, eventually
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / ".artifacts" / "status-page.png"
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".artifacts"
+SCREENSHOT = ARTIFACTS / "status-page.png"
+SIGNED_OUT_SCREENSHOT = ARTIFACTS / "status-page-signed-out.png"
 WIDTH, HEIGHT = 1280, 900
 STATUS_LABELS = {
     "decaying": "Decaying",
@@ -29,6 +39,20 @@ STATUS_LABELS = {
     "insufficient_data": "Insufficient data",
 }
 STATUS_ORDER = list(STATUS_LABELS)
+VIEWER = frozenset({Scope.CAMPAIGNS_READ, Scope.ALERTS_READ})
+SIGNED_OUT = "document.body.dataset.session === 'signed-out'"
+SIGNED_IN = "document.body.dataset.session === 'signed-in'"
+CARDS = "document.querySelectorAll('article[data-campaign-id]').length"
+MESSAGE = "document.getElementById('sign-in-message')"
+ALERTS_STATE = "document.getElementById('alerts-connection').dataset.state"
+# Whatever the page fetched: its own files and, before signing in, nothing but the session check.
+FETCHED = "performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname)"
+# A key left anywhere the page's scripts (or anyone's) could read it back.
+KEY_KEPT = (
+    "localStorage.length + sessionStorage.length > 0 || location.search !== ''"
+    " || document.cookie.includes('pulse_session')"
+    " || document.getElementById('sign-in-key').value !== ''"
+)
 
 
 def week_of_posts(
@@ -166,6 +190,56 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
+def page_key(running_stack: RunningStack, name: str, scopes: frozenset[Scope]) -> IssuedKey:
+    engine = make_engine(running_stack.config.database_url)
+    try:
+        return issue_key(KeyRepository(engine), name, scopes)
+    finally:
+        engine.dispose()
+
+
+def revoke(running_stack: RunningStack, key: IssuedKey) -> None:
+    engine = make_engine(running_stack.config.database_url)
+    try:
+        KeyRepository(engine).revoke(key.record.key_id, datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+def send_all(
+    running_stack: RunningStack, sent: dict[str, tuple[list[dict[str, Any]], Expected]]
+) -> None:
+    """Send the campaigns' events and wait until the API counts every one of them."""
+    for events, _ in sent.values():
+        for start in range(0, len(events), 200):
+            response = running_stack.send(events[start : start + 200])
+            assert response.status_code == 202, response.text
+            assert response.json()["rejected"] == 0
+
+    def all_counted() -> bool:
+        body = running_stack.api.get("/v1/campaigns").json()
+        views = {c["campaign_id"]: c for c in body["items"]}
+        return all(
+            campaign_id in views
+            and views[campaign_id]["totals"]["views"] == expected.totals(campaign_id)["views"]
+            for campaign_id, (_, expected) in sent.items()
+        )
+
+    eventually(all_counted)
+
+
+def sign_in(browser: Chromium, key: str) -> None:
+    """Type the key into the form and press its button, as a person would."""
+    browser.wait_for(SIGNED_OUT)
+    browser.type_into("#sign-in-key", key)
+    browser.click("#sign-in-button")
+
+
+def message(browser: Chromium) -> str:
+    text: str = browser.evaluate(f"{MESSAGE}.textContent")
+    return text
+
+
 def test_status_page_in_headless_chromium(running_stack: RunningStack, tmp_path: Path) -> None:
     binary = chromium_binary()
     assert binary, "chromium is not installed: run `make system-packages`"
@@ -174,28 +248,13 @@ def test_status_page_in_headless_chromium(running_stack: RunningStack, tmp_path:
         "summer-steady": week_of_posts("summer-steady", creators=2, seed=8),
         "launch": messy_campaign("launch", creators=3, posts=2, seed=3),
     }
-    for events, _ in sent.values():
-        for start in range(0, len(events), 200):
-            response = running_stack.send(events[start : start + 200])
-            assert response.status_code == 202, response.text
-            assert response.json()["rejected"] == 0
-
-    def all_counted() -> list[dict[str, Any]] | None:
-        body = running_stack.api.get("/v1/campaigns").json()
-        views = {c["campaign_id"]: c for c in body["items"]}
-        for campaign_id, (_, expected) in sent.items():
-            view = views.get(campaign_id)
-            if view is None or view["totals"]["views"] != expected.totals(campaign_id)["views"]:
-                return None
-        items: list[dict[str, Any]] = body["items"]
-        return items
-
-    campaigns = eventually(all_counted)
-    assert {c["campaign_id"] for c in campaigns} == set(sent)
+    send_all(running_stack, sent)
+    key = page_key(running_stack, "status-page", VIEWER)
     url = f"{running_stack.config.api_url}/"
 
     with Chromium(binary, tmp_path / "chromium") as browser:
         browser.open(url, WIDTH, HEIGHT)
+        sign_in(browser, key.key)
 
         def page_shows_the_api() -> list[dict[str, Any]] | None:
             listed: list[dict[str, Any]] = running_stack.api.get("/v1/campaigns").json()["items"]
@@ -203,13 +262,12 @@ def test_status_page_in_headless_chromium(running_stack: RunningStack, tmp_path:
 
         # The page refreshes every 5 s; wait for it to show what the API says now, in its order.
         campaigns = eventually(page_shows_the_api, timeout=30)
-        browser.wait_for(
-            "document.getElementById('alerts-connection').dataset.state !== 'connecting'"
-        )
+        browser.wait_for(f"{ALERTS_STATE} === 'live'")
         dom = browser.dom()
         SCREENSHOT.parent.mkdir(exist_ok=True)
         browser.screenshot(SCREENSHOT)
 
+    assert {c["campaign_id"] for c in campaigns} == set(sent)
     cards = Cards()
     cards.feed(dom)
     assert [card["id"] for card in cards.cards] == [c["campaign_id"] for c in campaigns]
@@ -225,3 +283,92 @@ def test_status_page_in_headless_chromium(running_stack: RunningStack, tmp_path:
 
     assert png_size(SCREENSHOT) == (WIDTH, HEIGHT)
     assert SCREENSHOT.stat().st_size > 20_000, "a blank page compresses to a few kilobytes"
+
+
+def test_signing_in_with_a_wrong_key_then_a_good_one_then_out(
+    running_stack: RunningStack, tmp_path: Path
+) -> None:
+    binary = chromium_binary()
+    assert binary, "chromium is not installed: run `make system-packages`"
+    send_all(running_stack, {"launch": messy_campaign("launch", creators=2, posts=2, seed=5)})
+    key = page_key(running_stack, "night-shift", VIEWER)
+    url = f"{running_stack.config.api_url}/"
+
+    with Chromium(binary, tmp_path / "chromium") as browser:
+        browser.open(url, WIDTH, HEIGHT)
+        browser.wait_for(SIGNED_OUT)
+        SIGNED_OUT_SCREENSHOT.parent.mkdir(exist_ok=True)
+        browser.screenshot(SIGNED_OUT_SCREENSHOT)
+        assert browser.evaluate(CARDS) == 0
+        assert browser.evaluate("document.getElementById('dashboard').hidden")
+        assert browser.evaluate("document.getElementById('counts').children.length") == 0
+        assert "launch" not in browser.evaluate("document.body.innerText")
+        hint = browser.evaluate("document.getElementById('sign-in-hint').textContent")
+        assert hint == "A key with campaigns:read; pulse run wrote one to .run/admin.key"
+        assert browser.evaluate("document.getElementById('sign-in-key').type") == "password"
+        assert set(browser.evaluate(FETCHED)) <= {
+            "/static/app.js",
+            "/static/style.css",
+            "/v1/session",
+        }, "signed out, the page asks for no data"
+
+        # A well-formed key the server does not know.
+        sign_in(browser, generate_key())
+        browser.wait_for(f"{MESSAGE}.dataset.tone === 'error'")
+        assert message(browser) == "Sign-in refused: the API key is not known"
+        assert browser.evaluate(SIGNED_OUT)
+        assert not browser.evaluate(KEY_KEPT)
+
+        sign_in(browser, key.key)
+        browser.wait_for(f"{CARDS} === 1")
+        assert browser.evaluate(SIGNED_IN)
+        assert browser.evaluate("document.getElementById('account-name').textContent") == (
+            "night-shift"
+        )
+        browser.wait_for(f"{ALERTS_STATE} === 'live'")
+        assert browser.evaluate("location.href") == url
+        assert not browser.evaluate(KEY_KEPT)
+        assert key.key not in browser.dom()
+
+        browser.click("#sign-out")
+        browser.wait_for(SIGNED_OUT)
+        assert message(browser) == "Signed out."
+        assert browser.evaluate(CARDS) == 0
+        assert browser.evaluate("document.getElementById('alerts').children.length") == 0
+
+        # The session ended on the server too: a fresh load is signed out.
+        browser.open(url, WIDTH, HEIGHT)
+        browser.wait_for(SIGNED_OUT)
+    assert png_size(SIGNED_OUT_SCREENSHOT) == (WIDTH, HEIGHT)
+
+
+def test_what_a_key_may_not_do_shows_on_the_page(
+    running_stack: RunningStack, tmp_path: Path
+) -> None:
+    """Without alerts:read the campaigns show with a note; without campaigns:read there is no
+    sign-in; a revoked key signs the page out with the reason."""
+    binary = chromium_binary()
+    assert binary, "chromium is not installed: run `make system-packages`"
+    send_all(running_stack, {"launch": messy_campaign("launch", creators=2, posts=2, seed=6)})
+    campaigns_only = page_key(running_stack, "campaigns-only", frozenset({Scope.CAMPAIGNS_READ}))
+    ingest_only = page_key(running_stack, "ingest-only", frozenset({Scope.EVENTS_WRITE}))
+    url = f"{running_stack.config.api_url}/"
+
+    with Chromium(binary, tmp_path / "chromium") as browser:
+        browser.open(url, WIDTH, HEIGHT)
+        sign_in(browser, ingest_only.key)
+        browser.wait_for(f"{MESSAGE}.dataset.tone === 'error'")
+        assert "lacks the scope 'campaigns:read'" in message(browser)
+
+        sign_in(browser, campaigns_only.key)
+        browser.wait_for(f"{CARDS} === 1 && {ALERTS_STATE} === 'unavailable'")
+        connection = browser.evaluate("document.getElementById('alerts-connection').textContent")
+        assert connection == "Alerts need a key with the alerts:read scope."
+        assert browser.evaluate("document.querySelectorAll('#alerts li.alert').length") == 0
+
+        revoke(running_stack, campaigns_only)
+        # The next refresh (every 5 s) meets the 401.
+        browser.wait_for(SIGNED_OUT)
+        assert message(browser).startswith("Signed out: ")
+        assert browser.evaluate(f"{MESSAGE}.dataset.tone") == "error"
+        assert browser.evaluate(CARDS) == 0
