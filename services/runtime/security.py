@@ -35,18 +35,20 @@ session_cookie = APIKeyCookie(
 )
 
 
-def _challenge(error: str, description: str, scope: str | None = None) -> dict[str, str]:
-    parts = [f'Bearer realm="{REALM}"', f'error="{error}"']
+def _challenge(error: str | None, description: str, scope: str | None = None) -> dict[str, str]:
+    """RFC 6750's challenge: no ``error`` when the request brought no credentials at all."""
+    parts = [f'Bearer realm="{REALM}"']
+    if error is not None:
+        parts.append(f'error="{error}"')
     parts.append(f'error_description="{description.replace(chr(34), chr(39))}"')
     if scope is not None:
         parts.append(f'scope="{scope}"')
     return {"WWW-Authenticate": ", ".join(parts)}
 
 
-def unauthorized(reason: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, reason, headers=_challenge("invalid_token", reason)
-    )
+def unauthorized(reason: str, credentials_given: bool = True) -> HTTPException:
+    error = "invalid_token" if credentials_given else None
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, reason, headers=_challenge(error, reason))
 
 
 def _authenticator(request: Request) -> Authenticator:
@@ -70,7 +72,9 @@ async def authenticate(
         raise unauthorized(str(exc)) from None
     if "authorization" in request.headers:
         raise unauthorized("the Authorization header must read 'Bearer <API key>'")
-    raise unauthorized("an API key is needed: send 'Authorization: Bearer <API key>'")
+    raise unauthorized(
+        "an API key is needed: send 'Authorization: Bearer <API key>'", credentials_given=False
+    )
 
 
 async def authorize(

@@ -67,7 +67,9 @@ def run_stack(simulate: bool) -> int:
             bootstrap = broker.bootstrap_servers
         else:
             bootstrap = settings.kafka_bootstrap_servers
-        run_dir.mkdir(parents=True, exist_ok=True)
+        # The database and the admin key live here: keep them to their owner.
+        run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        run_dir.chmod(0o700)
         config = StackConfig(
             bootstrap_servers=bootstrap,
             database_url=settings.database_url or f"sqlite:///{run_dir.resolve()}/pulse.db",

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute, iter_route_contexts
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from services.ingest.app import create_app as create_ingest_app
 from services.ingest.settings import IngestSettings
@@ -34,6 +34,8 @@ OPEN = {
     ("POST", "/v1/session"),
 }
 OPEN_PREFIXES = ("/docs/",)
+# Static files mounted whole: Swagger UI's own assets, served from its package.
+OPEN_MOUNTS = {"/docs-assets"}
 
 
 def _is_open(method: str, path: str) -> bool:
@@ -49,6 +51,8 @@ def _endpoints(app: FastAPI) -> Iterator[tuple[str, str, bool]]:
     dependencies of the routers that include it."""
     for context in iter_route_contexts(app.routes):
         route = context.original_route
+        if isinstance(route, Mount) and route.path in OPEN_MOUNTS:
+            continue
         assert isinstance(route, Route), f"{route!r} is not a plain route: check it by hand"
         included = getattr(context, "dependencies", None) or []
         guarded = (isinstance(route, APIRoute) and _guarded(route.dependant)) or any(
