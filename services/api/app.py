@@ -19,7 +19,7 @@ from services.api.routes import (
     webhooks,
 )
 from services.api.settings import ApiSettings
-from services.runtime.docs import serve_docs
+from services.runtime.docs import document_common_responses, serve_docs
 from services.runtime.http import serve
 from services.service_layer.access import Authenticator
 from services.storage.alerts import AlertRepository
@@ -72,6 +72,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     serve_docs(app)
+    document_common_responses(app)
     app.state.settings = settings
     app.state.metrics_token = settings.metrics_token
     api_metrics = ApiMetrics()

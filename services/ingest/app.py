@@ -21,11 +21,11 @@ from pydantic import BaseModel
 from services.domain.events import FieldError, event_currency, parse_event
 from services.domain.keys import Principal
 from services.ingest import telemetry
-from services.ingest.body import decode, media_type, read_body
+from services.ingest.body import body_document, decode, media_type, read_body
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
 from services.ingest.rate_limit import KeyRateLimiter, RateLimited
 from services.ingest.settings import IngestSettings
-from services.runtime.docs import serve_docs
+from services.runtime.docs import DETAIL, document_common_responses, serve_docs
 from services.runtime.http import serve
 from services.runtime.security import EventsWriter, metrics_access
 from services.runtime.topics import TopicSpec, ensure_topics
@@ -126,6 +126,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     serve_docs(app)
+    document_common_responses(app)
     app.state.authenticator = ingest.authenticator
     limiter = KeyRateLimiter(
         settings.rate_limit_events_per_second, settings.rate_limit_burst_events
@@ -136,12 +137,25 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         "/v1/events",
         status_code=202,
         response_model=IngestResult,
+        openapi_extra={"requestBody": body_document()},
         responses={
             400: {"description": "the body is not JSON (or the client went away)"},
             408: {"description": "the body did not arrive in time"},
             413: {"description": "body or batch too large"},
             415: {"description": "neither JSON nor NDJSON"},
-            422: {"model": IngestResult, "description": "no event was valid"},
+            422: {
+                "description": "no event was valid (each named), or the body holds no events",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "anyOf": [
+                                {"$ref": "#/components/schemas/IngestResult"},
+                                DETAIL,
+                            ]
+                        }
+                    }
+                },
+            },
             429: {"description": "the key's rate limit; retry after Retry-After, nothing accepted"},
             503: {"description": "the broker did not acknowledge; retry after Retry-After"},
         },

@@ -14,7 +14,7 @@ import orjson
 from fastapi import HTTPException, Request
 from starlette.requests import ClientDisconnect
 
-from services.domain.events import FieldError
+from services.domain.events import EVENT_ADAPTER, FieldError
 
 JSON_TYPE = "application/json"
 NDJSON_TYPES = ("application/x-ndjson", "application/jsonl", "application/ndjson")
@@ -86,3 +86,22 @@ def decode(body: bytes, kind: str) -> tuple[list[Any], list[FieldError]]:
     if isinstance(decoded, list):
         return decoded, []
     raise HTTPException(422, "body must be a JSON array of events, an event object, or NDJSON")
+
+
+def body_document() -> dict[str, Any]:
+    """The ``requestBody`` of ``POST /v1/events`` in the OpenAPI document, read from the event
+    models; their definitions sit inside it, so the references point there. The size limits are
+    the server's, answered with 413, not a property of a valid body: they are not in the schema."""
+    pointer = "#/paths/~1v1~1events/post/requestBody/content/application~1json/schema/$defs/{model}"
+    event = EVENT_ADAPTER.json_schema(ref_template=pointer)
+    definitions = event.pop("$defs")
+    batch = {"type": "array", "items": event, "minItems": 1}
+    return {
+        "required": True,
+        "content": {
+            JSON_TYPE: {"schema": {"$defs": definitions, "anyOf": [batch, event]}},
+            NDJSON_TYPES[0]: {
+                "schema": {"type": "string", "description": "one event object a line"}
+            },
+        },
+    }

@@ -188,7 +188,7 @@ class Notifier:
             log.warning(
                 "webhook delivery failed; retrying",
                 webhook_id=webhook.webhook_id,
-                event=message_id(event_id),
+                message_id=message_id(event_id),
                 error=error,
                 retry_at=verdict.retry_at,
             )

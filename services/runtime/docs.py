@@ -1,5 +1,5 @@
 """The interactive API documentation (Swagger UI at ``/docs``) served with its JavaScript and CSS
-from this process, for ingest and the API alike.
+from this process, and the responses every secured operation can give, for ingest and the API.
 
 FastAPI's own pages load them from a CDN, which an air-gapped deployment cannot reach and which
 would run third-party code next to the bearer key a user types into "Authorize". The files come
@@ -12,6 +12,7 @@ and the files hold no data, so they are open, as is ``/openapi.json``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 from fastapi import FastAPI
@@ -42,3 +43,44 @@ def serve_docs(app: FastAPI) -> None:
             # The key typed into "Authorize" survives a reload of the page.
             swagger_ui_parameters={"persistAuthorization": True},
         )
+
+
+# How FastAPI's HTTPException answers: {"detail": "<reason>"}.
+DETAIL: dict[str, Any] = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": DETAIL}}}
+
+
+UNAUTHENTICATED = _error("no usable API key: missing, malformed, unknown, expired or revoked")
+FORBIDDEN = _error("the API key lacks the scope this operation needs")
+UNPARSABLE = _error("the body could not be read as JSON at all (e.g. not UTF-8)")
+
+
+def document_common_responses(app: FastAPI) -> None:
+    """Add to the OpenAPI document the answers FastAPI gives but does not list: 401 on every
+    operation behind the key dependency, 403 where it names a scope, and 400 where there is a
+    JSON body (FastAPI answers 400 to a body it cannot decode). One place, so a new route is
+    documented as it is secured."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate()
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                security = operation.get("security", [])
+                if any(requirement for requirement in security):
+                    responses.setdefault("401", UNAUTHENTICATED)
+                if any(scopes for requirement in security for scopes in requirement.values()):
+                    responses.setdefault("403", FORBIDDEN)
+                if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                    responses.setdefault("400", UNPARSABLE)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete
+from standardwebhooks import webhooks as verifier_clock
 from standardwebhooks.webhooks import Webhook as Verifier
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from services.domain.alerts import Alert
 from services.domain.views import Contributor, Reason
@@ -354,3 +356,43 @@ async def test_a_deleted_webhook_gets_nothing_more(
     await asyncio.sleep(0.3)
 
     assert len(deleted.accepted) == 1
+
+
+async def test_the_reference_verifier_accepts_deliveries_and_nothing_altered(
+    notifier: Running, receivers: Callable[..., Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receiver = receivers()
+    receiver.start()
+    notifier.webhooks.create(receiver.url, "generic", secret=SECRET)
+    notifier.alerts.apply([_alert(_campaign())])
+    await _eventually(lambda: len(receiver.accepted) == 1)
+    delivery = receiver.accepted[0]
+    headers, verifier = delivery.headers, Verifier(SECRET)
+
+    assert verifier.verify(delivery.body, headers)["event"] == "alert.firing"
+    stamp = int(headers["webhook-timestamp"])
+    for name, value in (("webhook-id", "evt_999999"), ("webhook-timestamp", str(stamp - 1))):
+        with pytest.raises(WebhookVerificationError, match="No matching signature"):
+            verifier.verify(delivery.body, {**headers, name: value})
+    with pytest.raises(WebhookVerificationError, match="No matching signature"):
+        verifier.verify(delivery.body.replace(b"firing", b"resolved"), headers)
+    with pytest.raises(WebhookVerificationError, match="No matching signature"):
+        Verifier(new_secret()).verify(delivery.body, headers)
+    # The same delivery replayed six minutes later is outside the receiver's five-minute tolerance.
+    later = datetime.fromtimestamp(stamp, UTC) + timedelta(minutes=6)
+    monkeypatch.setattr(verifier_clock, "datetime", _Clock(later))
+    with pytest.raises(WebhookVerificationError, match="too old"):
+        verifier.verify(delivery.body, headers)
+
+
+class _Clock:
+    """Stands for ``datetime`` in the verifier's module, with ``now`` fixed."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self, tz: Any = None) -> datetime:
+        return self._now
+
+    def fromtimestamp(self, stamp: float, tz: Any = None) -> datetime:
+        return datetime.fromtimestamp(stamp, tz)

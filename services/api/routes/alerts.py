@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import Alerts, AlertsReader, AlertsWriter, Audit
@@ -22,6 +23,7 @@ POLL_INTERVAL_SECONDS = 0.5
 KEEP_ALIVE_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 2_000
 _BATCH = 100
+RFC3339_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 router = APIRouter(tags=["alerts"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -34,6 +36,16 @@ class AlertPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+def _rfc3339(value: object) -> object:
+    # Pydantic reads "0.5" as Unix time; the query says RFC 3339, so a number is refused.
+    if isinstance(value, str) and not RFC3339_DATE.match(value):
+        raise ValueError("must be an RFC 3339 time, e.g. 2026-05-01T12:00:00Z")
+    return value
+
+
+TimeQuery = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
 def _aware(at: datetime | None) -> datetime | None:
@@ -57,11 +69,11 @@ def list_alerts(
     ] = None,
     state: AlertState | None = None,
     since: Annotated[
-        datetime | None,
+        TimeQuery | None,
         Query(description="RFC 3339; alerts not resolved before this time."),
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="RFC 3339; alerts opened before this time.")
+        TimeQuery | None, Query(description="RFC 3339; alerts opened before this time.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,

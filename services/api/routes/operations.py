@@ -54,6 +54,9 @@ def readyz(repository: Statuses) -> Health | JSONResponse:
     "/metrics",
     response_class=Response,
     dependencies=[Depends(metrics_access)],
+    # The token is wanted only when PULSE_METRICS_TOKEN is set: an empty requirement says that
+    # no credentials is acceptable too.
+    openapi_extra={"security": [{}]},
     responses={
         status.HTTP_200_OK: {"content": {CONTENT_TYPE_LATEST: {}}},
         status.HTTP_401_UNAUTHORIZED: {"description": "PULSE_METRICS_TOKEN is set and not sent"},
