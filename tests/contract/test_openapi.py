@@ -75,7 +75,11 @@ def schemathesis(base_url: str, key: str, report: Path, *options: str) -> dict[s
         "--no-color",
         *options,
     ]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    # Run in the report's directory: schemathesis keeps a cache of past crashes in its working
+    # directory and replays them, which would make one run depend on the last.
+    finished = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, check=False, cwd=report.parent
+    )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     outcome: dict[str, Any] = json.loads(report.read_text())
     print(
