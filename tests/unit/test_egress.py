@@ -29,6 +29,8 @@ VECTORS = [
     ("http://0x7f000001:{port}/", "loopback"),  # one hex number
     ("http://127.1:{port}/", "loopback"),  # short
     ("http://127.0.1:{port}/", "loopback"),
+    ("http://0177.0.0.1:{port}/", "not a valid URL"),  # octal: httpx will not parse it
+    ("http://0251.0376.0251.0376/", "not a valid URL"),
     ("http://localhost:{port}/", "loopback"),  # a name resolving to loopback
     ("http://[::1]:{port}/", "loopback"),
     ("http://[::ffff:127.0.0.1]:{port}/", "loopback"),  # IPv4-mapped
