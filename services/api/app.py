@@ -21,6 +21,7 @@ from services.api.routes import (
 from services.api.settings import ApiSettings
 from services.runtime.docs import document_common_responses, serve_docs
 from services.runtime.http import serve
+from services.runtime.methods import list_allowed_methods
 from services.service_layer.access import Authenticator
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
@@ -73,6 +74,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     )
     serve_docs(app)
     document_common_responses(app)
+    list_allowed_methods(app)
     app.state.settings = settings
     app.state.metrics_token = settings.metrics_token
     api_metrics = ApiMetrics()

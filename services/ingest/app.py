@@ -27,6 +27,7 @@ from services.ingest.rate_limit import KeyRateLimiter, RateLimited
 from services.ingest.settings import IngestSettings
 from services.runtime.docs import DETAIL, document_common_responses, serve_docs
 from services.runtime.http import serve
+from services.runtime.methods import list_allowed_methods
 from services.runtime.security import EventsWriter, metrics_access
 from services.runtime.topics import TopicSpec, ensure_topics
 from services.service_layer.access import Authenticator
@@ -127,6 +128,7 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
     )
     serve_docs(app)
     document_common_responses(app)
+    list_allowed_methods(app)
     app.state.authenticator = ingest.authenticator
     limiter = KeyRateLimiter(
         settings.rate_limit_events_per_second, settings.rate_limit_burst_events
