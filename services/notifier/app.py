@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import httpx
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.domain.alerts import Alert
@@ -30,6 +30,7 @@ from services.notifier.payloads import render
 from services.notifier.schedule import GONE, Attempt
 from services.notifier.settings import NotifierSettings
 from services.runtime.egress import guarded_client
+from services.runtime.metrics_server import serve_metrics
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.webhooks import Webhook, WebhookRepository
@@ -216,5 +217,7 @@ async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
 def main() -> None:
     settings = NotifierSettings()
     metrics = NotifierMetrics()
-    start_http_server(settings.metrics_port, settings.metrics_host, registry=metrics.registry)
+    serve_metrics(
+        settings.metrics_port, settings.metrics_host, settings.metrics_token, metrics.registry
+    )
     asyncio.run(serve(settings, metrics))

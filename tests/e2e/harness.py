@@ -51,7 +51,8 @@ def eventually(probe: Callable[[], T | None], timeout: float = 60, every: float 
     raise AssertionError(f"condition not met within {timeout} s; last value: {last!r}")
 
 
-LOCAL_RECEIVERS = {"PULSE_WEBHOOK_ALLOW_CIDRS": "127.0.0.0/8"}
+# Receivers on loopback; the notifier's retry waits (5 s, 5 min, …) at a hundredth.
+LOCAL_RECEIVERS = {"PULSE_WEBHOOK_ALLOW_CIDRS": "127.0.0.0/8", "PULSE_NOTIFIER_TIME_SCALE": "0.01"}
 
 
 def stack_config(bootstrap: str, database_url: str, run_dir: Path) -> StackConfig:

@@ -4,8 +4,6 @@ no alert."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from standardwebhooks import Webhook
 
 from services.runtime.broker import free_port
 from tests.e2e.events import steady_campaign
@@ -130,9 +129,9 @@ def test_decay_is_flagged_and_alerted_once_per_state_change(
         (alert_id, "alert.acknowledged"),
         (alert_id, "alert.resolved"),
     ]
+    verifier = Webhook(secret)
     for headers, body in receiver.deliveries:
-        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        assert headers["X-Pulse-Signature"] == expected
+        verifier.verify(body, {name.lower(): value for name, value in headers.items()})
 
     noisy = running_stack.api.get("/v1/alerts", params={"campaign_id": "steady"}).json()
     assert noisy["total"] == 0
