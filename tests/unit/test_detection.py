@@ -13,9 +13,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from services.domain import detection
 from services.domain.counters import Counters
 from services.domain.detection import Assessment, CampaignTargets, Sensitivity, detect
+from services.domain.detection.baselines import (
+    baseline_rates,
+    relative_noise,
+    residual_correlation,
+)
+from services.domain.detection.series import block_series
 from services.domain.money import to_micros
 from services.domain.state import Bucket, CreatorState, PostSnapshot
 from services.domain.windows import HOUR
@@ -256,14 +261,13 @@ def test_clicks_count_as_evidence_as_far_as_their_noise_is_their_own(
         creators, overdispersion=0.2, click_rate=0.0125, shared_click_noise=shared_noise
     )
     size = 6 * int(HOUR)
-    series = detection._series(campaign.build(), int(campaign.watermark) // size - 27, 28, size)
+    series = block_series(campaign.build(), int(campaign.watermark) // size - 27, 28, size)
     signals = (series.engagements, series.clicks)
-    bases = tuple(detection._baseline(series.views, s, blocks) for s in signals)
+    bases = tuple(baseline_rates(series.views, s, blocks) for s in signals)
     noises = tuple(
-        detection._relative_noise(series.views, s, b, blocks)
-        for s, b in zip(signals, bases, strict=True)
+        relative_noise(series.views, s, b, blocks) for s, b in zip(signals, bases, strict=True)
     )
-    correlation = detection._residual_correlation(
+    correlation = residual_correlation(
         series.views, signals, (bases[0], bases[1]), (noises[0], noises[1]), blocks
     )
     assert low <= correlation <= high
