@@ -19,6 +19,10 @@ Alert ids are uuid4 strings. An id derived from the opening event time could col
 can move a status without moving the watermark, so a cause can open, be resolved by hand, clear
 and open again at one event time.
 
+A creator's own status opens alerts of its own, by the same rules: their cause is
+``creator:<creator_id>:<kind>`` and they carry ``creator_id``, so one creator collapsing in a large
+campaign is named even while the campaign as a whole holds.
+
 Besides opening, updating and resolving, an evaluation can *note* a change that is kept but not
 announced (``clear_since`` set or wiped): those keep their revision and send no notification.
 """
@@ -32,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from services.domain.alerts import MONITOR, Alert, Severity
-from services.domain.views import CampaignView, Contributor, Reason, StatusName
+from services.domain.views import CampaignView, Contributor, CreatorView, Reason, StatusName
 
 ActionKind = Literal["open", "update", "resolve", "note"]
 
@@ -61,6 +65,28 @@ class Action:
     kind: ActionKind
     """``note``: kept without a new revision or notification; anything else is a new revision."""
     alert: Alert
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """What alerts are evaluated on: a campaign's view, or a creator's (``creator_id`` set)."""
+
+    campaign_id: str
+    creator_id: str | None
+    status: StatusName
+    as_of: datetime | None
+    reasons: list[Reason]
+    contributors: list[Contributor]
+
+    def cause(self, reason: Reason) -> str:
+        if self.creator_id is None:
+            return reason.kind
+        return creator_cause(self.creator_id, reason.kind)
+
+
+def creator_cause(creator_id: str, kind: str) -> str:
+    """The cause of a creator-level alert for a reason of ``kind``."""
+    return f"creator:{creator_id}:{kind}"
 
 
 def new_alert_id() -> str:
@@ -121,24 +147,44 @@ def resolve(alert: Alert, now: datetime, by: str) -> Alert:
 
 
 def evaluate(
-    view: CampaignView,
+    view: CampaignView | CreatorView,
     tracked: Mapping[str, Alert],
     now: datetime,
     policy: AlertPolicy = DEFAULT_POLICY,
     new_id: Callable[[], str] = new_alert_id,
 ) -> list[Action]:
-    """What to do with a campaign's alerts given its latest view.
+    """What to do with a campaign's alerts given its latest view, or with one creator's own
+    alerts given the creator's view (by the same rules, on the creator's own status).
 
-    ``tracked`` maps each cause to the campaign's open alert for it, or to the resolved alert
-    holding it (see :func:`holds_cause`). ``now`` is the wall clock, stamped on what changes;
-    every duration is measured in event time, ``view.as_of``.
+    ``tracked`` maps each of the view's causes (the campaign's own, or that creator's) to its
+    open alert for it, or to the resolved alert holding it (see :func:`holds_cause`). ``now`` is
+    the wall clock, stamped on what changes; every duration is measured in event time,
+    ``view.as_of``.
     """
+    if isinstance(view, CreatorView):
+        subject = _Subject(
+            view.campaign_id, view.creator_id, view.status, view.as_of, view.reasons, []
+        )
+    else:
+        subject = _Subject(
+            view.campaign_id, None, view.status, view.as_of, view.reasons, view.contributors
+        )
+    return _evaluate(subject, tracked, now, policy, new_id)
+
+
+def _evaluate(
+    view: _Subject,
+    tracked: Mapping[str, Alert],
+    now: datetime,
+    policy: AlertPolicy,
+    new_id: Callable[[], str],
+) -> list[Action]:
     as_of = view.as_of
     if as_of is None:
         return []
     present: dict[str, Reason] = {}
     for reason in view.reasons:
-        present.setdefault(reason.kind, reason)
+        present.setdefault(view.cause(reason), reason)
 
     actions: list[Action] = []
     for cause, alert in tracked.items():
@@ -159,18 +205,17 @@ def evaluate(
     return actions
 
 
-def _opened(
-    view: CampaignView, reason: Reason, now: datetime, as_of: datetime, alert_id: str
-) -> Alert:
+def _opened(view: _Subject, reason: Reason, now: datetime, as_of: datetime, alert_id: str) -> Alert:
     contributors = contributors_for(view, reason)
     return Alert(
         alert_id=alert_id,
         campaign_id=view.campaign_id,
-        cause=reason.kind,
+        creator_id=view.creator_id,
+        cause=view.cause(reason),
         severity="critical",
         state="firing",
         status=view.status,
-        summary=summary(reason, contributors),
+        summary=summary(reason, contributors, view.creator_id),
         reasons=[reason],
         contributors=contributors,
         revision=1,
@@ -182,7 +227,7 @@ def _opened(
 
 def _persisting(
     alert: Alert,
-    view: CampaignView,
+    view: _Subject,
     reason: Reason,
     now: datetime,
     as_of: datetime,
@@ -194,7 +239,7 @@ def _persisting(
             update={
                 "severity": _severity(view.status),
                 "status": view.status,
-                "summary": summary(reason, contributors),
+                "summary": summary(reason, contributors, view.creator_id),
                 "reasons": [reason],
                 "contributors": contributors,
                 "revision": alert.revision + 1,
@@ -262,7 +307,7 @@ def _top(contributors: list[Contributor]) -> str | None:
     return contributors[0].creator_id if contributors else None
 
 
-def contributors_for(view: CampaignView, reason: Reason) -> list[Contributor]:
+def contributors_for(view: CampaignView | _Subject, reason: Reason) -> list[Contributor]:
     """The campaign's contributors to this reason's metric (all of them when none name it),
     largest share first."""
     matching = [c for c in view.contributors if c.metric == reason.metric]
@@ -281,9 +326,10 @@ def _number(value: float | None) -> str:
     return f"{value:.4g}" if value is not None else "n/a"
 
 
-def summary(reason: Reason, contributors: list[Contributor]) -> str:
+def summary(reason: Reason, contributors: list[Contributor], creator_id: str | None = None) -> str:
     """One line in plain words, e.g. "Engagement rate by views down 42% vs baseline over 24h;
-    top contributor creator-3 (61%)"."""
+    top contributor creator-3 (61%)", or for a creator's own alert "Creator ana: Engagement
+    rate by views down 48% vs baseline over 48h"."""
     label, reference = _label(reason.metric), _reference(reason)
     points = _points(reason)
     if points is None:
@@ -297,7 +343,7 @@ def summary(reason: Reason, contributors: list[Contributor]) -> str:
     if contributors:
         top = contributors[0]
         text += f"; top contributor {top.creator_id} ({round(top.share * 100)}%)"
-    return text
+    return text if creator_id is None else f"Creator {creator_id}: {text}"
 
 
 def _duration(span: timedelta) -> str:

@@ -1,4 +1,6 @@
-"""Alerts: one open alert per campaign and cause, updated while it lasts, resolved when it ends."""
+"""Alerts: one open alert per campaign and cause, updated while it lasts, resolved when it ends.
+
+A cause is the campaign's (a reason's kind) or one creator's (``creator:<id>:<kind>``)."""
 
 from __future__ import annotations
 
@@ -39,3 +41,6 @@ class Alert(BaseModel):
     """``monitor`` when the cause cleared, else the name of the API key that resolved it."""
     clear_since: datetime | None = None
     """Event time since which the cause has been absent; ``None`` while it is present."""
+    creator_id: str | None = None
+    """The creator whose own status is the cause (a creator-level alert); ``None`` for the
+    campaign's."""

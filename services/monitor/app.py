@@ -232,7 +232,9 @@ def create_app(settings: MonitorSettings) -> faust.App:
         built = rounds.build(changes, now, target_of)
         try:
             await asyncio.to_thread(repository.save, built.campaigns, built.creators)
-            changed = await asyncio.to_thread(alert_keeper.evaluate, built.campaigns, now)
+            changed = await asyncio.to_thread(
+                alert_keeper.evaluate, built.campaigns, now, built.creators
+            )
         except Exception:
             changes.merge(built.covered)
             log.exception("writing status snapshots or alerts failed; will retry")

@@ -2,8 +2,8 @@
 
 ``alerts`` holds each alert's latest revision; ``body`` is the ``Alert`` as JSON and the other
 columns are copied out of it to filter and order. A partial unique index keeps one open (not
-resolved) alert per campaign and cause. ``alert_creators`` lists the creators an alert names as
-contributors, for the creator filter.
+resolved) alert per campaign and cause. ``alert_creators`` lists the creators an alert names (as
+contributors, or as the creator of a creator-level alert), for the creator filter.
 
 ``alert_events`` is the outbox: every new revision of an alert appends a row in the transaction
 that writes it, and readers (the webhook notifier, the SSE stream) follow its ids. Writers
@@ -69,7 +69,8 @@ class AlertRow(Base):
 
     alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     campaign_id: Mapped[str] = mapped_column(String(128))
-    cause: Mapped[str] = mapped_column(String(64))
+    # Wide enough for a creator-level cause, ``creator:<creator_id>:<kind>`` (migration 0006).
+    cause: Mapped[str] = mapped_column(String(256))
     state: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32))
@@ -233,7 +234,10 @@ class AlertRepository:
             connection.execute(
                 delete(AlertCreatorRow).where(AlertCreatorRow.alert_id == alert.alert_id)
             )
-        creators = sorted({c.creator_id for c in alert.contributors})
+        creators = sorted(
+            {c.creator_id for c in alert.contributors}
+            | ({alert.creator_id} if alert.creator_id is not None else set())
+        )
         if creators:
             connection.execute(
                 insert(AlertCreatorRow),

@@ -463,3 +463,49 @@ async def test_sse_streams_new_revisions_replays_and_keeps_alive(
     async with httpx.AsyncClient(base_url=server, timeout=10, headers=reader_headers) as client:
         bad = await client.get("/v1/alerts/stream", headers={"Last-Event-ID": "soon"})
     assert bad.status_code == 400
+
+
+def test_a_collapsing_creator_gets_an_alert_of_its_own_while_its_campaign_holds(
+    alerts: AlertRepository, keeper: AlertKeeper, views: BuildViews
+) -> None:
+    long_id = "creator-" + "x" * 100
+    campaign, creators = views("large", {"ana": "decaying", long_id: "decaying", "bo": "healthy"})
+    campaign = campaign.model_copy(update={"status": "healthy", "reasons": [], "contributors": []})
+    ana = next(c for c in creators if c.creator_id == "ana")
+    assert ana.as_of is not None and campaign.as_of is not None
+
+    opened = keeper.evaluate([campaign], NOW, creators)
+    assert {(a.creator_id, a.cause, a.severity) for a in opened} == {
+        ("ana", "creator:ana:engagement_rate_drop", "critical"),
+        (long_id, f"creator:{long_id}:engagement_rate_drop", "critical"),
+    }
+    mine = next(a for a in opened if a.creator_id == "ana")
+    assert alerts.list(creator_id="ana") == ([mine], 1)
+    assert alerts.list(creator_id="bo") == ([], 0)
+    # The campaign's own evaluation, hours later, neither resolves nor repeats a creator's alert;
+    # the creator's, still decaying, keeps its one alert.
+    later = campaign.model_copy(update={"as_of": campaign.as_of + 7 * HOUR})
+    assert keeper.evaluate([later], NOW + HOUR, [ana]) == []
+    assert alerts.list(creator_id="ana", state="firing") == ([mine], 1)
+    # Once the creator has been clear for six hours of event time, it resolves.
+    clear = ana.model_copy(update={"status": "healthy", "reasons": [], "as_of": ana.as_of + HOUR})
+    assert keeper.evaluate([], NOW + 2 * HOUR, [clear]) == []
+    gone = clear.model_copy(update={"as_of": ana.as_of + 8 * HOUR})
+    (resolved,) = keeper.evaluate([], NOW + 3 * HOUR, [gone])
+    assert (resolved.alert_id, resolved.state, resolved.creator_id) == (
+        mine.alert_id,
+        "resolved",
+        "ana",
+    )
+
+
+async def test_api_finds_a_creator_level_alert_by_its_creator(
+    client: httpx.AsyncClient, keeper: AlertKeeper, views: BuildViews
+) -> None:
+    _, creators = views("large", {"ana": "decaying", "bo": "healthy"})
+    (alert,) = keeper.evaluate([], NOW, creators)
+
+    found = (await client.get("/v1/alerts", params={"creator_id": "ana"})).json()
+    assert found["items"] == [_json(alert)]
+    assert found["items"][0]["creator_id"] == "ana"
+    assert (await client.get(f"/v1/alerts/{alert.alert_id}")).json()["creator_id"] == "ana"

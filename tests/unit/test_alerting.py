@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from services.domain import alerting
 from services.domain.alerting import Action, AlertPolicy
 from services.domain.alerts import Alert
-from services.domain.views import CampaignView, Contributor, Reason, StatusName
+from services.domain.views import CampaignView, Contributor, CreatorView, Reason, StatusName
 from tests.views import campaign_view
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC)
@@ -445,3 +445,66 @@ def test_each_revision_says_which_state_change_it_is_or_that_it_is_an_update() -
     assert [
         alerting.change_of(a) for a in (alert, updated, acked, acked_then_updated, resolved)
     ] == ["firing", "updated", "acknowledged", "updated", "resolved"]
+
+
+def creator(
+    status: StatusName = "decaying",
+    reasons: Sequence[Reason] = (reason(change=-0.48),),
+    as_of: datetime | None = T0,
+    creator_id: str = "ana",
+) -> CreatorView:
+    figures = campaign_view("c1", status, as_of=as_of, updated_at=NOW)
+    return CreatorView(
+        campaign_id="c1",
+        creator_id=creator_id,
+        platform="tiktok",
+        followers=30_000,
+        tier="micro",
+        status=status,
+        reasons=list(reasons),
+        posts=4,
+        totals=figures.totals,
+        efficiency=figures.efficiency,
+        windows=figures.windows,
+        as_of=as_of,
+        updated_at=NOW,
+    )
+
+
+def test_a_decaying_creator_opens_an_alert_of_its_own_naming_it() -> None:
+    action = only(alerting.evaluate(creator(), {}, NOW, new_id=lambda: "a9"))
+
+    assert action.kind == "open"
+    alert = action.alert
+    assert alert.creator_id == "ana"
+    assert alert.cause == f"creator:ana:{ENGAGEMENT}"
+    assert (alert.severity, alert.status, alert.state) == ("critical", "decaying", "firing")
+    assert alert.summary == "Creator ana: Engagement rate by views down 48% vs baseline over 24h"
+    # A campaign's own alerts carry no creator.
+    assert opened().creator_id is None
+
+
+def test_a_creator_on_watch_opens_nothing_and_one_alert_per_creator_and_cause() -> None:
+    assert alerting.evaluate(creator("watch"), {}, NOW) == []
+    first = only(alerting.evaluate(creator(), {}, NOW)).alert
+    # The same creator's cause stays one alert, updated on a material change ...
+    again = only(
+        alerting.evaluate(creator("watch", [reason(change=-0.6)]), {first.cause: first}, NOW)
+    )
+    assert again.kind == "update"
+    assert again.alert.alert_id == first.alert_id
+    assert (again.alert.severity, again.alert.status) == ("warning", "watch")
+    # ... while another creator's is another alert.
+    other = only(alerting.evaluate(creator(creator_id="bo"), {}, NOW)).alert
+    assert other.cause != first.cause
+
+
+def test_a_creator_alert_resolves_once_its_cause_has_been_absent() -> None:
+    alert = only(alerting.evaluate(creator(), {}, NOW)).alert
+    cleared = creator("healthy", [], as_of=T0 + HOUR)
+    note = only(alerting.evaluate(cleared, {alert.cause: alert}, NOW))
+    assert note.kind == "note"
+    later = creator("healthy", [], as_of=T0 + 7 * HOUR)
+    resolved = only(alerting.evaluate(later, {alert.cause: note.alert}, NOW))
+    assert resolved.kind == "resolve"
+    assert resolved.alert.creator_id == "ana"
