@@ -230,6 +230,18 @@ class WebhookRepository:
             )
         return self.get(webhook_id)
 
+    def enable(self, webhook_id: str) -> Webhook | None:
+        """Deliver to a disabled webhook again, from where its cursor stopped (so it gets what
+        it missed, in order), with its record of failures cleared; None when there is no such
+        webhook."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                update(WebhookRow)
+                .where(WebhookRow.webhook_id == webhook_id)
+                .values({**_HEALTHY, "active": True, "disabled_reason": None})
+            )
+        return self.get(webhook_id)
+
     def delivered(self, webhook_id: str, event_id: int) -> None:
         """A receiver accepted ``event_id``: move the cursor and clear any run of failures."""
         with self._engine.begin() as connection:

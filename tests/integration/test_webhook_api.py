@@ -193,6 +193,29 @@ async def test_the_list_shows_disabled_webhooks_with_why_and_filters_them(
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "state"]
 
 
+async def test_a_disabled_webhook_is_enabled_again_from_where_it_stopped(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    webhook_id = (await _create(client, "http://127.0.0.1:9/fixed"))["webhook_id"]
+    webhooks: WebhookRepository = app.state.webhooks
+    webhooks.failed(webhook_id, datetime.now(UTC), "HTTP 410 (not accepted)", None, "gone")
+    cursor = webhooks.cursor(webhook_id)
+
+    enabled = await client.post(f"/v1/webhooks/{webhook_id}/enable")
+
+    assert enabled.status_code == 200
+    body = enabled.json()
+    assert body["active"] is True
+    assert (body["disabled_reason"], body["failing_since"], body["last_error"]) == (None,) * 3
+    assert webhooks.cursor(webhook_id) == cursor
+    assert ("webhook.enable", webhook_id) in _actions(app)
+    assert (await client.post("/v1/webhooks/wh_missing/enable")).status_code == 404
+    reader = bearer(app, frozenset({Scope.WEBHOOKS_READ}))
+    assert (
+        await client.post(f"/v1/webhooks/{webhook_id}/enable", headers=reader)
+    ).status_code == 403
+
+
 async def test_rotating_and_testing_want_webhooks_write(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

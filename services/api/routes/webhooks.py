@@ -167,6 +167,20 @@ async def rotate_secret(
     return _out(webhook, reveal=True)
 
 
+@router.post("/v1/webhooks/{webhook_id}/enable", response_model=WebhookOut, responses=_NOT_FOUND)
+def enable_webhook(
+    webhook_id: str, principal: WebhooksWriter, webhooks: Webhooks, audit: Audit
+) -> WebhookOut:
+    """Deliver to a disabled webhook again (after its receiver was fixed): it resumes where it
+    stopped, so it gets every change it missed, in order. Enabling an active webhook changes
+    nothing."""
+    webhook = webhooks.enable(webhook_id)
+    if webhook is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"webhook '{webhook_id}' not found")
+    audit.record(principal.name, principal.key_id, "webhook.enable", webhook_id)
+    return _out(webhook, reveal=False)
+
+
 @router.post("/v1/webhooks/{webhook_id}/test", response_model=TestDelivery, responses=_NOT_FOUND)
 async def test_webhook(
     webhook_id: str,
