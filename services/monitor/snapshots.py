@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from services.domain.detection import Assessment, CampaignTargets, detect
+from services.domain.detection import CREATOR_SETTINGS, Assessment, CampaignTargets, detect
 from services.domain.state import CreatorState
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
 from services.domain.windows import block_start, bucket_start
@@ -142,7 +142,7 @@ class StatusRounds:
             else:
                 self._viewed_hours[campaign_id] = hour
             for creator in members:
-                own = detect([creator], campaign.watermark, goals)
+                own = detect([creator], campaign.watermark, goals, CREATOR_SETTINGS)
                 creators.append(
                     creator_view(creator, campaign.watermark, own.status, own.reasons, now)
                 )

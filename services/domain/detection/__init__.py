@@ -22,7 +22,19 @@ the same status, live or backfilled.
 """
 
 from services.domain.detection.detector import detect
-from services.domain.detection.settings import CampaignTargets, DetectorSettings, Sensitivity
+from services.domain.detection.settings import (
+    CREATOR_SETTINGS,
+    CampaignTargets,
+    DetectorSettings,
+    Sensitivity,
+)
 from services.domain.detection.status import Assessment
 
-__all__ = ["Assessment", "CampaignTargets", "DetectorSettings", "Sensitivity", "detect"]
+__all__ = [
+    "CREATOR_SETTINGS",
+    "Assessment",
+    "CampaignTargets",
+    "DetectorSettings",
+    "Sensitivity",
+    "detect",
+]

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from services.domain.detection.likelihood import DropTest, drop_test
 from services.domain.detection.series import BlockSeries
-from services.domain.detection.settings import DetectorSettings
+from services.domain.detection.settings import POST_BLOCKS, DetectorSettings
 from services.domain.detection.status import (
     Finding,
     contributors,
@@ -45,6 +45,7 @@ def engagement_check(
             settings.engagement_band,
             settings.min_evidence_blocks,
             witness=series.clicks,
+            post_blocks=POST_BLOCKS if settings.noise_per_post_day else None,
         )
 
     found = tested(baseline, test)

@@ -74,6 +74,7 @@ def drop_test(
     min_blocks: int,
     overdispersed: bool = False,
     witness: list[list[int]] | None = None,
+    post_blocks: int | None = None,
 ) -> DropTest:
     """Generalised likelihood ratio for a drop that starts in the test window and lasts until now.
 
@@ -95,6 +96,14 @@ def drop_test(
     that is worse is worse on both: with ``rho`` the correlation of the two signals' residuals
     on the baseline blocks (at its 80% upper bound), a creator's pair adds
     ``2 rho G_e G_w / sqrt(V_e V_w)`` to the variance of the combined score.
+
+    With ``post_blocks`` the block noise ``c^2`` persists only through a post's day (runs of
+    that many blocks) and is independent from one to the next, instead of persisting through the
+    whole segment: ``c^2 (sum_b w_b e_ib)^2`` becomes ``c^2 sum_D (sum_{b in D} w_b e_ib)^2``
+    over the days ``D``; the baseline rate's error still persists through the segment. That is
+    the reading for one creator on its own (a creator's own status), whose successive posts are
+    its only evidence: whole-segment persistence would cap its score at ``delta / c``, so that
+    even a creator's halving could never be significant.
     """
     # Conversions per view differ several-fold between creators (click-through, and the orders
     # per click of each audience): the campaign's rate is no prior for a creator's, whose own
@@ -127,6 +136,12 @@ def drop_test(
         correlation = residual_correlation(
             views, (counts, witness), (base, seen_by), (noise, witness_noise), baseline
         )
+    # The block noise of each row that persists through a post's day only (0 without
+    # ``post_blocks``), and the rest, which persists through the segment.
+    daily = [0.0] * len(rows_views)
+    if post_blocks is not None and not overdispersed:
+        daily = [noise] * size + ([witness_noise] * size if witness is not None else [])
+    segment = [p - d for p, d in zip(persistent, daily, strict=True)]
     creators = [i for i, rate in enumerate(rates) if rate > 0]
     # Per creator, running sums from the newest block back to the start k of the exposure
     # (expected counts) and of the bounded residuals, plain and weighted by t = b + 1 and t^2, so
@@ -140,12 +155,29 @@ def drop_test(
     q0 = dict.fromkeys(creators, 0.0)
     q1 = dict.fromkeys(creators, 0.0)
     q2 = dict.fromkeys(creators, 0.0)
+    # Per creator, the exposure of the current (partial) post-day, plain and weighted by t, and
+    # over the newer, complete days the sums of their squares and product, for the ramp's
+    # ``sum_D (sum_{b in D} (t - k) e_b)^2`` at any k.
+    day_t = dict.fromkeys(creators, 0.0)
+    day_1 = dict.fromkeys(creators, 0.0)
+    days_tt = dict.fromkeys(creators, 0.0)
+    days_t1 = dict.fromkeys(creators, 0.0)
+    days_11 = dict.fromkeys(creators, 0.0)
+    day_of = (lambda b: b // post_blocks) if post_blocks else (lambda b: 0)
+    current_day = day_of(test.stop - 1)
     best_z = best_drop = early_z = early_drop = 0.0
     best_start = test.stop
     seen = 0
     for b in reversed(test):
         t = b + 1.0
         active = False
+        if day_of(b) != current_day:
+            current_day = day_of(b)
+            for i in creators:
+                days_tt[i] += day_t[i] * day_t[i]
+                days_t1[i] += day_t[i] * day_1[i]
+                days_11[i] += day_1[i] * day_1[i]
+                day_t[i] = day_1[i] = 0.0
         for i in creators:
             x = rates[i] * rows_views[i][b]
             if x <= 0:
@@ -164,6 +196,8 @@ def drop_test(
             q0[i] += x * x
             q1[i] += t * x * x
             q2[i] += t * t * x * x
+            day_t[i] += t * x
+            day_1[i] += x
         if not active:
             continue
         seen += 1
@@ -181,9 +215,18 @@ def drop_test(
                     gain = s2[i] - 2 * k * s1[i] + k * k * s0[i]
                     exposure = s1[i] - k * s0[i]
                     squared = q2[i] - 2 * k * q1[i] + k * k * q0[i]
+                    by_day = (
+                        days_tt[i]
+                        + day_t[i] ** 2
+                        - 2 * k * (days_t1[i] + day_t[i] * day_1[i])
+                        + k * k * (days_11[i] + day_1[i] ** 2)
+                    )
                 else:
                     filtered, gain, exposure, squared = d0[i], s0[i], s0[i], q0[i]
-                variance = gain + fresh * squared + persistent[i] * exposure * exposure
+                    by_day = days_11[i] + day_1[i] ** 2
+                variance = (
+                    gain + fresh * squared + segment[i] * exposure * exposure + daily[i] * by_day
+                )
                 score -= gain / variance * filtered
                 information += gain * gain / variance
                 if correlation > 0:

@@ -69,6 +69,9 @@ class DetectorSettings:
     target_tolerance: float = 0.2
     target_decay: float = 0.5
     min_recent_new_customers: int = 5
+    # A creator's own status: its block noise persists through a post's day, not through the
+    # whole test segment (see ``drop_test``'s ``post_blocks``).
+    noise_per_post_day: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +83,5 @@ class CampaignTargets:
 # The defaults of ``detect``: immutable, so one instance of each serves every call.
 DEFAULT_SETTINGS = DetectorSettings()
 DEFAULT_TARGETS = CampaignTargets()
+# The settings of a creator's own status (the detector on one creator).
+CREATOR_SETTINGS = DetectorSettings(noise_per_post_day=True)

@@ -1,0 +1,106 @@
+"""One creator of sixteen whose engagement per view halves over the last four of fourteen days,
+sent over HTTP: that creator's own status is ``decaying`` and an open alert names it, while the
+campaign as a whole holds (issue #12)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.e2e.events import COUNTS, iso
+from tests.e2e.harness import RunningStack, eventually
+from tests.e2e.test_pipeline import send_in_chunks
+
+pytestmark = pytest.mark.e2e
+
+CAMPAIGN = "big-roster"
+CREATORS = 16
+HOURS = 14 * 24
+RAMP_HOURS = 4 * 24
+RATE = 0.039
+COLLAPSING = "creator-7"
+
+
+def collapsing_campaign(seed: int = 3) -> list[dict[str, Any]]:
+    """Hourly cumulative snapshots of each creator's posts (one every 40-56 hours, its views
+    spread over the day and a half after it, each post ±20% better or worse than the creator's
+    usual), ending now, in event-time order. ``COLLAPSING``'s engagement per view falls steadily
+    from ``RATE`` to half of it over the last ``RAMP_HOURS``; every other creator's holds."""
+    rng = random.Random(seed)
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    start = end - timedelta(hours=HOURS)
+    events: list[tuple[datetime, dict[str, Any]]] = []
+    for c in range(CREATORS):
+        creator_id = f"creator-{c}"
+        posted_hour, post = rng.randint(0, 24), 0
+        while posted_hour < HOURS:
+            posted = start + timedelta(hours=posted_hour)
+            quality = rng.uniform(0.8, 1.2)
+            counts = dict.fromkeys(COUNTS, 0)
+            for age in range(1, min(36, HOURS - posted_hour) + 1):
+                hour = posted_hour + age
+                into_ramp = max(0, hour - (HOURS - RAMP_HOURS)) / RAMP_HOURS
+                factor = 1 - 0.5 * into_ramp if creator_id == COLLAPSING else 1.0
+                views = round(3_000 * 0.93**age * rng.uniform(0.9, 1.1))
+                engaged = views * RATE * quality * factor * rng.uniform(0.9, 1.1)
+                counts["views"] += views
+                counts["likes"] += round(engaged * 0.85)
+                counts["comments"] += round(engaged * 0.05)
+                counts["shares"] += round(engaged * 0.05)
+                counts["saves"] += round(engaged * 0.05)
+                counts["clicks"] += round(views * 0.01 * factor)
+                observed = posted + timedelta(hours=age)
+                event = {
+                    "type": "post_metrics",
+                    "event_id": f"{CAMPAIGN}-{c}-{post}-{age}",
+                    "campaign_id": CAMPAIGN,
+                    "creator_id": creator_id,
+                    "platform": "instagram",
+                    "post_id": f"{CAMPAIGN}-{c}-post-{post}",
+                    "observed_at": iso(observed),
+                    "posted_at": iso(posted),
+                    "followers": 40_000,
+                    **counts,
+                }
+                events.append((observed, event))
+            posted_hour += rng.randint(40, 56)
+            post += 1
+    events.sort(key=lambda pair: pair[0])
+    return [event for _, event in events]
+
+
+def test_a_collapsing_creator_is_decaying_and_named_by_an_open_alert(
+    running_stack: RunningStack,
+) -> None:
+    send_in_chunks(running_stack, collapsing_campaign(), size=1_000)
+    path = f"/v1/campaigns/{CAMPAIGN}/creators/{COLLAPSING}"
+
+    def creator_status() -> str | None:
+        answer = running_stack.api.get(path)
+        return answer.json()["status"] if answer.status_code == 200 else None
+
+    eventually(lambda: creator_status() == "decaying", timeout=60)
+    creator = running_stack.api.get(path).json()
+    (reason,) = creator["reasons"]
+    assert reason["kind"] == "engagement_rate_drop"
+    assert reason["relative_change"] < -0.3
+
+    def open_alerts() -> list[dict[str, Any]]:
+        answer = running_stack.api.get("/v1/alerts", params={"creator_id": COLLAPSING})
+        return [a for a in answer.json()["items"] if a["state"] == "firing"]
+
+    (alert,) = eventually(open_alerts, timeout=30)
+    assert alert["creator_id"] == COLLAPSING
+    assert alert["campaign_id"] == CAMPAIGN
+    assert alert["cause"] == f"creator:{COLLAPSING}:engagement_rate_drop"
+    assert alert["severity"] == "critical"
+    assert COLLAPSING in alert["summary"]
+
+    # The campaign as a whole may hold (or be on watch); no other creator is alerted.
+    campaign = running_stack.api.get(f"/v1/campaigns/{CAMPAIGN}").json()
+    assert campaign["status"] in ("healthy", "watch")
+    everything = running_stack.api.get("/v1/alerts", params={"campaign_id": CAMPAIGN}).json()
+    assert {a["creator_id"] for a in everything["items"]} == {COLLAPSING}
