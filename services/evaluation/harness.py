@@ -14,7 +14,12 @@ status is assessed every simulated hour, as the monitor would between events. Sc
 - the *floor* of a decaying campaign is the event time from onset until its true decline (the
   simulator's engagement or conversion factor, averaged over its creators) first reaches the
   detector's minimum drop that matters: no detector that waits for a drop that matters, however
-  much data it had, could be sooner, so it bounds the detection delay from below.
+  much data it had, could be sooner, so it bounds the detection delay from below;
+- a creator collapse is scored at creator level: caught when the collapsing creator's own status
+  first becomes ``decaying`` after onset, its floor that creator's; every creator's own status is
+  assessed too, and a creator-level alert episode before onset, in a healthy campaign or on another
+  creator of a collapse is a false alert (a campaign-level alert after a collapse's onset is
+  counted apart, neither caught nor false).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from services.domain.detection import DetectorSettings, detect
 from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
+from services.evaluation.creator_alerts import CreatorEpisodes
 from services.simulator.model import CampaignPlan, EventPayload, Simulation, generate_campaigns
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -56,6 +62,13 @@ class CampaignOutcome:
     false_alerts: int = 0
     healthy_seconds: float = 0.0
     recovered: bool = False
+    # A creator collapse is caught by the collapsing creator's own status (its floor is that
+    # creator's); campaign-level alerts after its onset are counted apart, as neither catch nor
+    # false alert. Creator-level alerts opened before onset, in a healthy campaign or on another
+    # creator of a collapse are false.
+    collapsing: str | None = None
+    campaign_alerts: int = 0
+    creator_false_alerts: int = 0
     statuses: list[tuple[float, str]] = field(default_factory=list)
 
     @property
@@ -93,11 +106,12 @@ def decline_floor(plan: CampaignPlan, min_drop: float = MIN_DROP) -> float | Non
     the hour after onset); None for a healthy campaign or one that never declines that far."""
     if plan.onset is None:
         return None
+    creators = [c for c in plan.creators if c.creator_id == plan.collapsing] or plan.creators
     at = plan.onset
     while at < plan.end:
-        engagement = sum(plan.engagement_factor(c, at) for c in plan.creators)
-        conversion = sum(plan.conversion_factor(c, at) for c in plan.creators)
-        if min(engagement, conversion) / len(plan.creators) <= 1.0 - min_drop:
+        engagement = sum(plan.engagement_factor(c, at) for c in creators)
+        conversion = sum(plan.conversion_factor(c, at) for c in creators)
+        if min(engagement, conversion) / len(creators) <= 1.0 - min_drop:
             return at.timestamp()
         at += timedelta(hours=1)
     return None
@@ -115,6 +129,7 @@ class _Replay:
                 creators=len(p.creators),
                 onset=p.onset.timestamp() if p.onset else None,
                 floor=decline_floor(p),
+                collapsing=p.collapsing,
             )
             for p in plans
         }
@@ -124,6 +139,7 @@ class _Replay:
         self.alerting: dict[str, float] = {}
         self.clear_since: dict[str, float] = {}
         self.last_seen: dict[str, float] = {}
+        self.creator_episodes = CreatorEpisodes(RESOLVE_AFTER)
 
     def apply(self, raw: EventPayload) -> None:
         event = parse_event(raw)
@@ -156,6 +172,8 @@ class _Replay:
                 self.alerting[campaign_id] = watermark
                 if pre_onset:
                     outcome.false_alerts += 1
+                elif outcome.collapsing is not None:
+                    outcome.campaign_alerts += 1
                 elif outcome.caught_at is None:
                     outcome.caught_at = watermark
             if status == "decaying":
@@ -166,6 +184,16 @@ class _Replay:
                     del self.alerting[campaign_id]
                     del self.clear_since[campaign_id]
                     outcome.recovered = True
+            self._creator_alerts(outcome, watermark, pre_onset)
+
+    def _creator_alerts(self, outcome: CampaignOutcome, watermark: float, pre_onset: bool) -> None:
+        members = self.creators[outcome.campaign_id].values()
+        for creator_id in self.creator_episodes.opened(outcome.campaign_id, members, watermark):
+            if creator_id == outcome.collapsing and not pre_onset:
+                if outcome.caught_at is None:
+                    outcome.caught_at = watermark
+            elif pre_onset or outcome.collapsing is not None:
+                outcome.creator_false_alerts += 1
 
 
 def replay_seed(
@@ -195,7 +223,7 @@ def _percentile(values: list[float], q: int) -> float | None:
 def score(outcomes: list[CampaignOutcome], seeds: list[int]) -> Scores:
     decaying = [o for o in outcomes if o.onset is not None]
     caught = [o for o in decaying if o.caught_at is not None]
-    false_alerts = sum(o.false_alerts for o in outcomes)
+    false_alerts = sum(o.false_alerts + o.creator_false_alerts for o in outcomes)
     weeks = sum(o.healthy_seconds for o in outcomes) / (7 * DAY)
     delays = sorted(d for o in caught if (d := o.delay_hours) is not None)
     floors = [f for o in decaying if (f := o.floor_hours) is not None]
@@ -208,6 +236,8 @@ def score(outcomes: list[CampaignOutcome], seeds: list[int]) -> Scores:
             "campaigns": len(mine),
             "caught": sum(1 for o in mine if o.caught_at is not None),
             "false_alerts": sum(o.false_alerts for o in mine),
+            "creator_false_alerts": sum(o.creator_false_alerts for o in mine),
+            "campaign_alerts": sum(o.campaign_alerts for o in mine),
             "median_delay_hours": statistics.median(mine_delays) if mine_delays else None,
             "median_floor_hours": statistics.median(mine_floors) if mine_floors else None,
         }
@@ -243,7 +273,7 @@ def _report(scores: Scores) -> str:
         f"{scores.false_alerts_per_healthy_campaign_week:.3f} per healthy campaign-week",
         "",
         f"{'scenario':<20}{'campaigns':>10}{'caught':>8}{'false':>7}{'median delay':>14}"
-        f"{'median floor':>14}",
+        f"{'median floor':>14}{'creator false':>15}{'campaign alerts':>17}",
     ]
     for scenario, row in scores.by_scenario.items():
         delay, floor = row["median_delay_hours"], row["median_floor_hours"]
@@ -251,6 +281,7 @@ def _report(scores: Scores) -> str:
             f"{scenario:<20}{row['campaigns']:>10}{row['caught']:>8}{row['false_alerts']:>7}"
             f"{hours(float(delay) if delay is not None else None):>14}"
             f"{hours(float(floor) if floor is not None else None):>14}"
+            f"{row['creator_false_alerts']:>15}{row['campaign_alerts']:>17}"
         )
     return "\n".join(lines)
 

@@ -26,7 +26,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal, TypedDict, TypeVar
 
 Scenario = Literal[
-    "healthy", "micro_healthy", "engagement_fatigue", "sudden_drop", "cac_creep", "recovering"
+    "healthy",
+    "micro_healthy",
+    "engagement_fatigue",
+    "sudden_drop",
+    "cac_creep",
+    "recovering",
+    "creator_collapse",
 ]
 Platform = Literal["instagram", "tiktok", "youtube"]
 T = TypeVar("T")
@@ -39,6 +45,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     "sudden_drop",
     "cac_creep",
     "recovering",
+    "creator_collapse",
 )
 HEALTHY_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[:2]
 DECAYING_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[2:]
@@ -47,6 +54,12 @@ HEALTHY_SHARE = 0.6
 # few views, so every hour is sparse and a single post moves the campaign's rates.
 MICRO_EVERY = 4
 MICRO_TIERS = ("nano", "micro")
+# One creator of a large campaign collapses: its engagement per view halves over half a day to
+# three days. It is one of the roster's larger half (by engagements a post): a creator with a few
+# dozen engagements a post has too little data for a status of its own (insufficient_data).
+COLLAPSE_MIN_CREATORS = 15
+COLLAPSE_DROP = 0.5
+COLLAPSE_DAYS = (0.5, 3.0)
 
 DAY = timedelta(days=1)
 FACTOR_FLOOR = 0.3
@@ -140,7 +153,8 @@ class CampaignPlan:
     """One campaign and its labelled behaviour.
 
     ``onset`` is when the decline starts; for ``recovering`` the decline stops at ``turn`` and the
-    rate is back at its baseline at ``recovers_at``.
+    rate is back at its baseline at ``recovers_at``; for ``creator_collapse`` only the creator
+    ``collapsing`` declines, by half at ``decline_per_day``.
     """
 
     seed: int
@@ -158,6 +172,7 @@ class CampaignPlan:
     new_customer_share: float
     promo_code_share: float
     creators: tuple[CreatorPlan, ...]
+    collapsing: str | None = None
 
     def _declined(self, creator: CreatorPlan, onset: datetime, at: datetime) -> float:
         rate = min(0.5, self.decline_per_day * creator.susceptibility)
@@ -178,6 +193,8 @@ class CampaignPlan:
             if at <= self.turn:
                 return low
             return low + (1.0 - low) * ((at - self.turn) / (self.recovers_at - self.turn))
+        if self.scenario == "creator_collapse" and creator.creator_id == self.collapsing:
+            return max(1.0 - COLLAPSE_DROP, 1.0 - self.decline_per_day * ((at - self.onset) / DAY))
         return 1.0
 
     def conversion_factor(self, creator: CreatorPlan, at: datetime) -> float:
@@ -195,6 +212,8 @@ class CampaignTruth(TypedDict):
     recovers_at: str | None
     creators: int
     currency: str
+    # The creator whose collapse is labelled (creator_collapse), else None.
+    collapsing_creator: str | None
 
 
 @dataclass(frozen=True, order=True)
@@ -315,8 +334,10 @@ def generate_campaigns(
                 for j in range(crng.randint(2, 8))
             )
         else:
+            smallest = COLLAPSE_MIN_CREATORS if scenario == "creator_collapse" else 3
             creators = tuple(
-                _creator(crng, f"{campaign_id}-cr{j:02d}", rate) for j in range(crng.randint(3, 25))
+                _creator(crng, f"{campaign_id}-cr{j:02d}", rate)
+                for j in range(crng.randint(smallest, 25))
             )
         onset = turn = recovers_at = None
         if scenario not in HEALTHY_SCENARIOS:
@@ -332,6 +353,7 @@ def generate_campaigns(
             "recovering": (0.08, 0.12),
             "cac_creep": (0.12, 0.18),
         }.get(scenario, (0.0, 0.0))
+        collapsing = _collapsing(crng, creators) if scenario == "creator_collapse" else None
         plans.append(
             CampaignPlan(
                 seed=seed,
@@ -343,15 +365,26 @@ def generate_campaigns(
                 onset=onset,
                 turn=turn,
                 recovers_at=recovers_at,
-                decline_per_day=crng.uniform(*decline),
+                decline_per_day=(
+                    crng.uniform(*decline)
+                    if collapsing is None
+                    else COLLAPSE_DROP / crng.uniform(*COLLAPSE_DAYS)
+                ),
                 drop=crng.uniform(0.4, 0.6) if scenario == "sudden_drop" else 0.0,
                 order_value=crng.uniform(35, 120) * rate,
                 new_customer_share=crng.uniform(0.6, 0.8),
                 promo_code_share=crng.uniform(0.3, 0.5),
                 creators=creators,
+                collapsing=collapsing,
             )
         )
     return plans
+
+
+def _collapsing(rng: random.Random, creators: Sequence[CreatorPlan]) -> str:
+    """The creator that collapses: one of the larger half of the roster by engagements a post."""
+    ranked = sorted(creators, key=lambda c: c.views_per_post * c.er_by_views, reverse=True)
+    return rng.choice(ranked[: max(1, len(ranked) // 2)]).creator_id
 
 
 def ground_truth(campaigns: Sequence[CampaignPlan]) -> list[CampaignTruth]:
@@ -365,6 +398,7 @@ def ground_truth(campaigns: Sequence[CampaignPlan]) -> list[CampaignTruth]:
             recovers_at=rfc3339(c.recovers_at) if c.recovers_at else None,
             creators=len(c.creators),
             currency=c.currency,
+            collapsing_creator=c.collapsing,
         )
         for c in campaigns
     ]

@@ -413,3 +413,32 @@ async def test_runner_gives_up_retrying_only_when_stopped(tmp_path: Path) -> Non
         transport=_answer([], failures=10**6),
     )
     assert counts.sent == counts.accepted == counts.rejected == 0
+
+
+def test_a_creator_collapse_halves_one_named_creator_of_a_large_campaign() -> None:
+    plans = generate_campaigns(1, 60, START, HISTORY)
+    collapses = [p for p in plans if p.scenario == "creator_collapse"]
+    assert collapses
+    truth = {t["campaign_id"]: t for t in ground_truth(plans)}
+    for plan in collapses:
+        assert plan.onset is not None and plan.collapsing is not None
+        assert len(plan.creators) >= 15
+        assert truth[plan.campaign_id]["collapsing_creator"] == plan.collapsing
+        # A decline over half a day to three days, not a step, down to half.
+        halfway = plan.onset + timedelta(hours=6)
+        for creator in plan.creators:
+            factor = plan.engagement_factor(creator, halfway)
+            settled = plan.engagement_factor(creator, plan.onset + timedelta(days=4))
+            if creator.creator_id == plan.collapsing:
+                assert 0.5 < factor < 1.0
+                assert settled == pytest.approx(0.5)
+            else:
+                assert factor == settled == 1.0
+    assert all(
+        t["collapsing_creator"] is None
+        for t in truth.values()
+        if t["scenario"] != "creator_collapse"
+    )
+    # Pure and seeded: the same seed names the same creators.
+    again = [p.collapsing for p in generate_campaigns(1, 60, START, HISTORY)]
+    assert again == [p.collapsing for p in plans]
