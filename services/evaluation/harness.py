@@ -19,7 +19,10 @@ status is assessed every simulated hour, as the monitor would between events. Sc
   first becomes ``decaying`` after onset, its floor that creator's; every creator's own status is
   assessed too, and a creator-level alert episode before onset, in a healthy campaign or on another
   creator of a collapse is a false alert (a campaign-level alert after a collapse's onset is
-  counted apart, neither caught nor false).
+  counted apart, neither caught nor false);
+- a cost escalation (spend per post rising while engagement and conversions hold) is due a CAC
+  reason: its floor is when its cost per post, averaged over its creators, first rose 25%, and it
+  counts as flagged in time when it is ``decaying`` with a CAC reason within 48 h of that floor.
 """
 
 from __future__ import annotations
@@ -41,13 +44,21 @@ from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
 from services.evaluation.creator_alerts import CreatorEpisodes
-from services.simulator.model import CampaignPlan, EventPayload, Simulation, generate_campaigns
+from services.simulator.model import (
+    COST_RISE_LABELLED,
+    CampaignPlan,
+    EventPayload,
+    Simulation,
+    generate_campaigns,
+)
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 ALLOWED_LATENESS = 72 * HOUR
 RETENTION = 7 * DAY + HOUR
 RESOLVE_AFTER = 6 * HOUR
 MIN_DROP = DetectorSettings().min_engagement_drop
+CAC_KINDS = frozenset({"cac_rise", "cac_above_target"})
+CAC_DUE_WITHIN = 48 * HOUR
 
 
 @dataclass
@@ -62,6 +73,9 @@ class CampaignOutcome:
     false_alerts: int = 0
     healthy_seconds: float = 0.0
     recovered: bool = False
+    # A cost escalation is due a CAC reason; when it was first decaying with one.
+    cac_due: bool = False
+    cac_flagged_at: float | None = None
     # A creator collapse is caught by the collapsing creator's own status (its floor is that
     # creator's); campaign-level alerts after its onset are counted apart, as neither catch nor
     # false alert. Creator-level alerts opened before onset, in a healthy campaign or on another
@@ -83,6 +97,20 @@ class CampaignOutcome:
             return None
         return (self.floor - self.onset) / HOUR
 
+    @property
+    def beyond_floor_hours(self) -> float | None:
+        if self.caught_at is None or self.floor is None:
+            return None
+        return (self.caught_at - self.floor) / HOUR
+
+    @property
+    def cac_in_time(self) -> bool:
+        return (
+            self.cac_flagged_at is not None
+            and self.floor is not None
+            and self.cac_flagged_at - self.floor <= CAC_DUE_WITHIN
+        )
+
 
 @dataclass
 class Scores:
@@ -103,9 +131,14 @@ class Scores:
 
 def decline_floor(plan: CampaignPlan, min_drop: float = MIN_DROP) -> float | None:
     """When ``plan``'s true decline, averaged over its creators, first reaches ``min_drop`` (to
-    the hour after onset); None for a healthy campaign or one that never declines that far."""
+    the hour after onset); None for a healthy campaign or one that never declines that far.
+    A cost escalation declines in nothing: its floor is when its cost per post first rose by
+    the CAC rise that matters."""
     if plan.onset is None:
         return None
+    if plan.cost_growth_per_day > 0:
+        risen = plan.cost_risen_at(COST_RISE_LABELLED)
+        return risen.timestamp() if risen is not None else None
     creators = [c for c in plan.creators if c.creator_id == plan.collapsing] or plan.creators
     at = plan.onset
     while at < plan.end:
@@ -129,6 +162,7 @@ class _Replay:
                 creators=len(p.creators),
                 onset=p.onset.timestamp() if p.onset else None,
                 floor=decline_floor(p),
+                cac_due=p.cost_growth_per_day > 0,
                 collapsing=p.collapsing,
             )
             for p in plans
@@ -158,7 +192,8 @@ class _Replay:
             if watermark is None:
                 continue
             outcome = self.outcomes[campaign_id]
-            status = detect(list(self.creators[campaign_id].values()), watermark).status
+            assessment = detect(list(self.creators[campaign_id].values()), watermark)
+            status = assessment.status
             before = self.previous.get(campaign_id)
             self.previous[campaign_id] = status
             last = self.last_seen.get(campaign_id, watermark)
@@ -176,6 +211,13 @@ class _Replay:
                     outcome.campaign_alerts += 1
                 elif outcome.caught_at is None:
                     outcome.caught_at = watermark
+            if (
+                status == "decaying"
+                and not pre_onset
+                and outcome.cac_flagged_at is None
+                and any(r.kind in CAC_KINDS for r in assessment.reasons)
+            ):
+                outcome.cac_flagged_at = watermark
             if status == "decaying":
                 self.clear_since.pop(campaign_id, None)
             elif status in ("healthy", "insufficient_data") and campaign_id in self.alerting:
@@ -232,6 +274,8 @@ def score(outcomes: list[CampaignOutcome], seeds: list[int]) -> Scores:
         mine = [o for o in outcomes if o.scenario == scenario]
         mine_delays = [d for o in mine if (d := o.delay_hours) is not None]
         mine_floors = [f for o in mine if (f := o.floor_hours) is not None]
+        beyond = [b for o in mine if (b := o.beyond_floor_hours) is not None]
+        due = [o for o in mine if o.cac_due]
         by_scenario[scenario] = {
             "campaigns": len(mine),
             "caught": sum(1 for o in mine if o.caught_at is not None),
@@ -240,6 +284,8 @@ def score(outcomes: list[CampaignOutcome], seeds: list[int]) -> Scores:
             "campaign_alerts": sum(o.campaign_alerts for o in mine),
             "median_delay_hours": statistics.median(mine_delays) if mine_delays else None,
             "median_floor_hours": statistics.median(mine_floors) if mine_floors else None,
+            "median_beyond_floor_hours": statistics.median(beyond) if beyond else None,
+            "cac_in_time": sum(1 for o in due if o.cac_in_time) if due else None,
         }
     return Scores(
         seeds=seeds,
@@ -273,14 +319,18 @@ def _report(scores: Scores) -> str:
         f"{scores.false_alerts_per_healthy_campaign_week:.3f} per healthy campaign-week",
         "",
         f"{'scenario':<20}{'campaigns':>10}{'caught':>8}{'false':>7}{'median delay':>14}"
-        f"{'median floor':>14}{'creator false':>15}{'campaign alerts':>17}",
+        f"{'median floor':>14}{'beyond floor':>14}{'CAC <=48h':>11}{'creator false':>15}"
+        f"{'campaign alerts':>17}",
     ]
     for scenario, row in scores.by_scenario.items():
         delay, floor = row["median_delay_hours"], row["median_floor_hours"]
+        beyond, in_time = row["median_beyond_floor_hours"], row["cac_in_time"]
         lines.append(
             f"{scenario:<20}{row['campaigns']:>10}{row['caught']:>8}{row['false_alerts']:>7}"
             f"{hours(float(delay) if delay is not None else None):>14}"
             f"{hours(float(floor) if floor is not None else None):>14}"
+            f"{hours(float(beyond) if beyond is not None else None):>14}"
+            f"{'-' if in_time is None else in_time:>11}"
             f"{row['creator_false_alerts']:>15}{row['campaign_alerts']:>17}"
         )
     return "\n".join(lines)

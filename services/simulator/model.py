@@ -33,6 +33,7 @@ Scenario = Literal[
     "cac_creep",
     "recovering",
     "creator_collapse",
+    "cost_escalation",
 ]
 Platform = Literal["instagram", "tiktok", "youtube"]
 T = TypeVar("T")
@@ -46,6 +47,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     "cac_creep",
     "recovering",
     "creator_collapse",
+    "cost_escalation",
 )
 HEALTHY_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[:2]
 DECAYING_SCENARIOS: tuple[Scenario, ...] = SCENARIOS[2:]
@@ -60,6 +62,14 @@ MICRO_TIERS = ("nano", "micro")
 COLLAPSE_MIN_CREATORS = 15
 COLLAPSE_DROP = 0.5
 COLLAPSE_DAYS = (0.5, 3.0)
+
+# Fees and boosts escalate: each creator's cost per post grows by the campaign's growth per day
+# times its susceptibility, so the campaign's rises 25% in about one to one and a half days and
+# doubles in three to five, capped where a real campaign would have stopped paying.
+COST_GROWTH_PER_DAY = (0.15, 0.3)
+COST_FACTOR_CAP = 4.0
+# The rise of the cost per post from which a CAC reason is due (the detector's minimum CAC rise).
+COST_RISE_LABELLED = 0.25
 
 DAY = timedelta(days=1)
 FACTOR_FLOOR = 0.3
@@ -173,6 +183,7 @@ class CampaignPlan:
     promo_code_share: float
     creators: tuple[CreatorPlan, ...]
     collapsing: str | None = None
+    cost_growth_per_day: float = 0.0
 
     def _declined(self, creator: CreatorPlan, onset: datetime, at: datetime) -> float:
         rate = min(0.5, self.decline_per_day * creator.susceptibility)
@@ -197,6 +208,27 @@ class CampaignPlan:
             return max(1.0 - COLLAPSE_DROP, 1.0 - self.decline_per_day * ((at - self.onset) / DAY))
         return 1.0
 
+    def cost_factor(self, creator: CreatorPlan, at: datetime) -> float:
+        """Cost per post (fee and boost) at ``at`` relative to the creator's baseline."""
+        if self.scenario != "cost_escalation" or self.onset is None or at <= self.onset:
+            return 1.0
+        growth = 1.0 + self.cost_growth_per_day * creator.susceptibility
+        return min(COST_FACTOR_CAP, math.pow(growth, (at - self.onset) / DAY))
+
+    def cost_risen_at(self, rise: float) -> datetime | None:
+        """When the cost per post, averaged over the creators, first rose by ``rise`` (to the
+        hour after onset); None if it never does."""
+        if self.onset is None:
+            return None
+        at = self.onset
+        while at < self.end:
+            if sum(self.cost_factor(c, at) for c in self.creators) >= len(self.creators) * (
+                1.0 + rise
+            ):
+                return at
+            at += timedelta(hours=1)
+        return None
+
     def conversion_factor(self, creator: CreatorPlan, at: datetime) -> float:
         """Orders per click at ``at`` relative to the creator's baseline."""
         if self.scenario == "cac_creep" and self.onset is not None and at > self.onset:
@@ -214,6 +246,9 @@ class CampaignTruth(TypedDict):
     currency: str
     # The creator whose collapse is labelled (creator_collapse), else None.
     collapsing_creator: str | None
+    # When the cost per post, averaged over the creators, had risen COST_RISE_LABELLED
+    # (cost_escalation), else None: a CAC reason is due within 48 h of it.
+    cost_risen_at: str | None
 
 
 @dataclass(frozen=True, order=True)
@@ -376,6 +411,9 @@ def generate_campaigns(
                 promo_code_share=crng.uniform(0.3, 0.5),
                 creators=creators,
                 collapsing=collapsing,
+                cost_growth_per_day=(
+                    crng.uniform(*COST_GROWTH_PER_DAY) if scenario == "cost_escalation" else 0.0
+                ),
             )
         )
     return plans
@@ -399,6 +437,9 @@ def ground_truth(campaigns: Sequence[CampaignPlan]) -> list[CampaignTruth]:
             creators=len(c.creators),
             currency=c.currency,
             collapsing_creator=c.collapsing,
+            cost_risen_at=(
+                rfc3339(risen) if (risen := c.cost_risen_at(COST_RISE_LABELLED)) else None
+            ),
         )
         for c in campaigns
     ]
@@ -482,10 +523,11 @@ class _PostBuilder:
         decay = timedelta(days=rng.uniform(*venue.decay_days))
         horizon = posted_at + timedelta(days=rng.uniform(7, 10))
 
-        self.spend("fee", posted_at, creator.fee, "fee")
+        fee = creator.fee * campaign.cost_factor(creator, posted_at)
+        self.spend("fee", posted_at, fee, "fee")
         if boosted:
             boost_at = _seconds(posted_at + timedelta(hours=rng.uniform(3, 24)))
-            self.spend("boost", boost_at, creator.fee * rng.uniform(0.2, 0.6), "boost")
+            self.spend("boost", boost_at, fee * rng.uniform(0.2, 0.6), "boost")
         if self.post_index == 0 and creator.product_value > 0:
             self.spend("product", posted_at, creator.product_value, "product")
 

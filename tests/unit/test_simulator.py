@@ -30,6 +30,7 @@ from services.simulator.model import (
     Simulation,
     generate_campaigns,
     ground_truth,
+    post_deliveries,
 )
 from services.simulator.runner import run_simulation
 
@@ -314,7 +315,8 @@ def test_ground_truth_matches_the_scenarios(run: Run) -> None:
     scenarios = [t["scenario"] for t in truth]
     assert scenarios.count("healthy") + scenarios.count("micro_healthy") == 7
     assert scenarios.count("micro_healthy") == 1
-    assert set(DECAYING_SCENARIOS) <= set(scenarios)
+    # Five decaying campaigns take the decaying scenarios in turn; there are more than five.
+    assert set(scenarios) - set(HEALTHY_SCENARIOS) == set(DECAYING_SCENARIOS[:5])
     for entry, campaign in zip(truth, run.campaigns, strict=True):
         assert entry["decays"] == (entry["scenario"] not in HEALTHY_SCENARIOS)
         assert entry["creators"] == len(campaign.creators)
@@ -413,6 +415,63 @@ async def test_runner_gives_up_retrying_only_when_stopped(tmp_path: Path) -> Non
         transport=_answer([], failures=10**6),
     )
     assert counts.sent == counts.accepted == counts.rejected == 0
+
+
+def _escalating(seed: int) -> CampaignPlan:
+    plans = generate_campaigns(seed, 20, START, HISTORY)
+    return next(p for p in plans if p.scenario == "cost_escalation")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cost_escalation_raises_the_cost_per_post_and_nothing_else(seed: int) -> None:
+    """Fees and boosts escalate from onset: the cost per post, averaged over the creators, has
+    risen 25% within one to two days and doubled within five; engagement and orders per click
+    hold. The ground truth says when the cost had risen 25%."""
+    campaign = _escalating(seed)
+    assert campaign.onset is not None
+    day = timedelta(days=1)
+
+    def mean_cost(at: datetime) -> float:
+        return statistics.mean(campaign.cost_factor(c, at) for c in campaign.creators)
+
+    assert mean_cost(campaign.onset) == 1.0
+    assert mean_cost(campaign.onset + 5 * day) >= 2.0
+    risen = campaign.cost_risen_at(0.25)
+    assert risen is not None and day / 2 <= risen - campaign.onset <= 2 * day
+    assert mean_cost(risen) >= 1.25 > mean_cost(risen - timedelta(hours=1))
+    truth = next(t for t in ground_truth([campaign]))
+    assert truth["cost_risen_at"] == risen.isoformat().replace("+00:00", "Z")
+    for creator in campaign.creators:
+        for hours in range(0, 24 * 8, 7):
+            at = campaign.onset + timedelta(hours=hours)
+            assert campaign.engagement_factor(creator, at) == 1.0
+            assert campaign.conversion_factor(creator, at) == 1.0
+
+
+def test_an_escalated_post_is_paid_its_fee_and_boost_times_the_cost_factor() -> None:
+    campaign = _escalating(1)
+    assert campaign.onset is not None
+    creator = campaign.creators[0]
+    later = campaign.onset + timedelta(days=3)
+    for posted_at, factor in ((campaign.onset, 1.0), (later, campaign.cost_factor(creator, later))):
+        # Post index 1: no product, which only goes with a creator's first post.
+        paid = [
+            parsed(d.event)
+            for d in post_deliveries(campaign, creator, 1, posted_at)
+            if d.event["type"] == "spend" and d.copy == 0
+        ]
+        fee = next(p for p in paid if isinstance(p, Spend) and p.kind == "fee")
+        assert float(fee.amount) == pytest.approx(creator.fee * factor, abs=0.01)
+        for boost in (p for p in paid if isinstance(p, Spend) and p.kind == "boost"):
+            assert 0.2 * float(fee.amount) - 0.01 <= float(boost.amount) <= 0.6 * float(fee.amount)
+    assert campaign.cost_factor(creator, later) > 1.25
+
+
+def test_only_a_cost_escalation_is_labelled_with_a_cost_rise() -> None:
+    plans = generate_campaigns(1, 20, START, HISTORY)
+    assert {p.scenario for p in plans} == set(HEALTHY_SCENARIOS) | set(DECAYING_SCENARIOS)
+    for entry, plan in zip(ground_truth(plans), plans, strict=True):
+        assert (entry["cost_risen_at"] is not None) == (plan.scenario == "cost_escalation")
 
 
 def test_a_creator_collapse_halves_one_named_creator_of_a_large_campaign() -> None:
