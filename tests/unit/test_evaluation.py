@@ -67,3 +67,34 @@ def test_a_sudden_drop_floors_within_the_hour_and_a_cac_creep_by_its_conversions
     assert decline_floor(drop) == (drop.onset + timedelta(hours=1)).timestamp()
     floor = decline_floor(creep)
     assert floor is not None and creep.onset.timestamp() < floor
+
+
+def test_a_creator_collapse_floors_on_its_creator_and_counts_creator_false_alerts() -> None:
+    plan = next(
+        p
+        for p in generate_campaigns(1, 60, START, timedelta(days=10))
+        if p.scenario == "creator_collapse"
+    )
+    assert plan.onset is not None
+    # Halving linearly at ``decline_per_day``, the creator has lost 10% after a fifth of its
+    # ramp; averaged over fifteen creators or more the campaign never would.
+    ramp = timedelta(days=0.5 / plan.decline_per_day)
+    floor = decline_floor(plan)
+    assert floor is not None
+    assert timedelta(seconds=floor - plan.onset.timestamp()) - ramp / 5 < timedelta(hours=1)
+
+    onset = 1_000 * HOUR
+    outcomes = [
+        CampaignOutcome(1, "a", "creator_collapse", 16, onset, caught_at=onset + 20 * HOUR),
+        CampaignOutcome(1, "b", "creator_collapse", 18, onset, campaign_alerts=1),
+        CampaignOutcome(
+            1, "c", "healthy", 20, None, creator_false_alerts=1, healthy_seconds=14 * 24 * HOUR
+        ),
+    ]
+    scores = score(outcomes, [1])
+
+    assert (scores.caught, scores.decaying, scores.false_alerts) == (1, 2, 1)
+    assert scores.by_scenario["creator_collapse"]["campaign_alerts"] == 1
+    assert scores.by_scenario["creator_collapse"]["false_alerts"] == 0
+    assert scores.by_scenario["healthy"]["creator_false_alerts"] == 1
+    assert scores.false_alerts_per_healthy_campaign_week == 0.5
