@@ -129,6 +129,17 @@ def messy_campaign(
     return messy, expected
 
 
+def grow(counts: dict[str, int], views: int, engaged: float) -> None:
+    """Add ``views`` and ``engaged`` engagements (mostly likes) to a post's cumulative counts,
+    with a click for every hundred views."""
+    counts["views"] += views
+    counts["likes"] += round(engaged * 0.8)
+    counts["comments"] += round(engaged * 0.1)
+    counts["shares"] += round(engaged * 0.05)
+    counts["saves"] += round(engaged * 0.05)
+    counts["clicks"] += round(views * 0.01)
+
+
 def steady_campaign(
     campaign_id: str,
     creators: int,
@@ -167,13 +178,7 @@ def steady_campaign(
         current = rate_after if drop_after is not None and hour >= drop_after else rate
         for c, counts in enumerate(totals):
             views = round(views_per_hour * rng.uniform(1 - noise, 1 + noise))
-            engaged = views * current * rng.uniform(1 - noise, 1 + noise)
-            counts["views"] += views
-            counts["likes"] += round(engaged * 0.8)
-            counts["comments"] += round(engaged * 0.1)
-            counts["shares"] += round(engaged * 0.05)
-            counts["saves"] += round(engaged * 0.05)
-            counts["clicks"] += round(views * 0.01)
+            grow(counts, views, views * current * rng.uniform(1 - noise, 1 + noise))
             events.append(
                 {
                     "type": "post_metrics",

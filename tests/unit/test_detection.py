@@ -536,6 +536,111 @@ def test_an_assessment_is_cheap() -> None:
     assert (time.perf_counter() - started) / 50 < 0.01
 
 
+def with_paid_posts(
+    states: list[CreatorState],
+    cost: Callable[[int, int], float] = lambda _c, _h: 1.0,
+    seed: int = 0,
+    boosted: float = 0.08,
+    known_from: int | None = None,
+) -> list[CreatorState]:
+    """Each creator posts every one to three days and is paid its fee (times ``cost(creator,
+    hour)``) when it posts; ``boosted`` of the posts get a boost of 20-60% of the fee 3-24 h
+    later. Posts from hour ``known_from`` on are paid but not known yet (no snapshot)."""
+    rng = random.Random(seed)
+    last = max((start - T0) // int(HOUR) for s in states for start in s.buckets)
+    for index, state in enumerate(states):
+        fee = rng.uniform(100, 900)
+        hour = rng.randint(0, 24)
+        while hour <= last:
+            paid = fee * cost(index, hour)
+            boost_hour = hour + rng.randint(3, 24)
+            if rng.random() < boosted and boost_hour <= last:
+                extra = to_micros(Decimal(round(paid * rng.uniform(0.2, 0.6), 2)))
+                state.buckets[T0 + boost_hour * int(HOUR)].counters.spend_micros += extra
+            state.buckets[T0 + hour * int(HOUR)].counters.spend_micros += to_micros(
+                Decimal(round(paid, 2))
+            )
+            if known_from is None or hour < known_from:
+                at = T0 + hour * HOUR + 600
+                state.posts[f"{state.creator_id}-{hour}"] = PostSnapshot(at, at, 0, Counters())
+            hour += rng.randint(24, 72)
+    return states
+
+
+def test_spend_per_post_rising_to_2_4x_is_a_cac_rise_naming_the_creators() -> None:
+    """Fees and boosts escalate while engagement and conversions hold: for seven creators of ten
+    the cost per post rises to 2.4 times over the last four days. The conversion tests see no
+    change; the cost test calls it a CAC rise and names the creators whose cost rose."""
+    campaign = Campaign(views_per_hour=5_000, customers_per_view=0.0002, seed=3)
+    onset = WEEK - 96
+
+    def cost(creator: int, hour: int) -> float:
+        return 2.4 ** (max(0, hour - onset) / 96) if creator < 7 else 1.0
+
+    found = detect(with_paid_posts(campaign.build(), cost, seed=3), campaign.watermark)
+    assert found.status == "decaying"
+    rises = [r for r in found.reasons if r.kind == "cac_rise"]
+    assert [r.metric for r in rises] == ["spend_per_post"]
+    assert rises[0].relative_change is not None and rises[0].relative_change > 0.25
+    assert found.contributors
+    assert {c.creator_id for c in found.contributors} <= {f"creator-{i:02d}" for i in range(7)}
+
+
+def test_a_cost_rise_of_a_quarter_a_day_is_decaying_within_48_hours_of_its_first_quarter() -> None:
+    campaign = Campaign(creators=6, views_per_hour=2_000, hours=WEEK + 96, seed=4)
+    onset = WEEK
+    states = with_paid_posts(
+        campaign.build(), lambda _c, h: 1.25 ** (max(0, h - onset) / 24), seed=4
+    )
+    assert campaign.status_at(prefix_with_posts(states, onset), onset - 1).status == "healthy"
+    # The cost has risen 25% a day after onset.
+    caught = next(
+        (
+            h
+            for h in range(onset, onset + 96, 3)
+            if campaign.status_at(prefix_with_posts(states, h + 1), h).status == "decaying"
+        ),
+        None,
+    )
+    assert caught is not None and caught - (onset + 24) <= 48
+
+
+def prefix_with_posts(states: list[CreatorState], hours: int) -> list[CreatorState]:
+    """``prefix``, keeping the posts published before the cut."""
+    cut = T0 + hours * HOUR
+    cropped = prefix(states, hours)
+    for state, full in zip(cropped, states, strict=True):
+        state.posts = {k: p for k, p in full.posts.items() if p.posted_at < cut}
+    return cropped
+
+
+@PROPERTIES
+@given(
+    creators=st.integers(1, 25),
+    boosted=st.sampled_from([0.0, 0.08, 0.25]),
+    seed=st.integers(0, 10**6),
+)
+def test_steady_fees_with_boosted_posts_are_no_cac_rise(
+    creators: int, boosted: float, seed: int
+) -> None:
+    """Boosted posts (a fifth to three fifths more, one in twelve or one in four) occur in
+    healthy campaigns: at any hour of the last three days, no finding at all."""
+    campaign = Campaign(creators=creators, views_per_hour=3_000, seed=seed)
+    states = with_paid_posts(campaign.build(), seed=seed, boosted=boosted)
+    for hour in range(WEEK - 72, WEEK, 6):
+        found = campaign.status_at(prefix_with_posts(states, hour + 1), hour)
+        assert found.status in ("healthy", "insufficient_data"), (hour, found.reasons)
+        assert not found.reasons
+
+
+def test_fees_paid_for_posts_not_known_yet_are_no_cac_rise() -> None:
+    """Spend is known at once, a post only from its first snapshot: the fees of the last
+    twelve hours' posts, whose snapshots are still to come, are no rise of the price."""
+    campaign = Campaign(views_per_hour=3_000, seed=6)
+    states = with_paid_posts(campaign.build(), seed=6, known_from=WEEK - 12)
+    assert detect(states, campaign.watermark).status == "healthy"
+
+
 def posting_creator(
     seed: int, factor: Callable[[int], float], bad_post: int | None = None
 ) -> CreatorState:

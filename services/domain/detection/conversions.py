@@ -14,6 +14,7 @@ from services.domain.detection.status import (
     Finding,
     contributors,
     drop_reason,
+    persisted,
     status_of,
     window,
 )
@@ -44,16 +45,17 @@ def conversion_findings(
     if series.launch_block is None:
         launched = max(launched, settings.launch_blocks)
     checked = conversion_check(series, launched, settled, settings, scale)
-    if checked is not None and checked.status == "decaying":
-        # One block, however bad, is at most watch: the test one block ago must have seen it too.
-        before = conversion_check(series, launched, settled - 1, settings, scale)
-        if before is None or before.status == "healthy":
-            checked = checked._replace(status="watch")
-    if checked is None or checked.status == "healthy":
+    if checked is None:
+        return []
+    status = persisted(
+        checked.status,
+        lambda: conversion_check(series, launched, settled - 1, settings, scale),
+    )
+    if status == "healthy":
         return []
     found = [
         Finding(
-            checked.status,
+            status,
             drop_reason(
                 "conversion_rate_drop",
                 "conversions_per_view",
@@ -66,7 +68,7 @@ def conversion_findings(
     ]
     cac_reason = cac_rise(series, checked.baseline, checked.recent, settings)
     if cac_reason is not None:
-        found.append(Finding(checked.status, cac_reason, []))
+        found.append(Finding(status, cac_reason, []))
     return found
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.domain.detection.conversions import conversion_findings, target_breach
+from services.domain.detection.cost import cost_findings
 from services.domain.detection.engagement import engagement_check, engagement_finding
 from services.domain.detection.series import (
     BlockSeries,
@@ -58,6 +59,7 @@ def assess(series: BlockSeries, targets: CampaignTargets, settings: DetectorSett
         found.append(engagement_finding(engagement.status, series, engagement.test, settings))
 
     found.extend(conversion_findings(series, launched, settings, scale))
+    found.extend(cost_findings(series, launched, settings, scale))
 
     target = target_breach(series, range(blocks - 12, blocks), targets, settings)
     if target is not None:

@@ -8,7 +8,7 @@ by snapshots every three to six hours.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from services.domain.detection.settings import DetectorSettings
 from services.domain.state import CreatorState
@@ -28,6 +28,8 @@ class BlockSeries:
     # The block of the campaign's first post (its launch), relative to the window; None when no
     # post is known (then the first block with views stands in for it).
     launch_block: int | None = None
+    # Posts per creator and block of their posting time (the cost test's unit: spend per post).
+    posts: list[list[int]] = field(default_factory=list)
 
 
 def block_series(
@@ -40,7 +42,14 @@ def block_series(
         return [[0] * blocks for _ in creators]
 
     series = BlockSeries(
-        [c.creator_id for c in creators], empty(), empty(), empty(), empty(), empty(), empty()
+        [c.creator_id for c in creators],
+        empty(),
+        empty(),
+        empty(),
+        empty(),
+        empty(),
+        empty(),
+        posts=empty(),
     )
     posted = [p.posted_at for c in creators for p in c.posts.values()]
     if posted:
@@ -49,6 +58,10 @@ def block_series(
         views, engagements = series.views[index], series.engagements[index]
         conversions, customers = series.conversions[index], series.new_customers[index]
         spend, clicks = series.spend_micros[index], series.clicks[index]
+        for post in creator.posts.values():
+            slot = int(post.posted_at) // size - first_block
+            if 0 <= slot < blocks:
+                series.posts[index][slot] += 1
         for start, bucket in creator.buckets.items():
             slot = start // size - first_block
             if 0 <= slot < blocks:

@@ -24,6 +24,9 @@ POST_BLOCKS = 4
 # Relative spread of creators' rates around the campaign's pooled rate: the uncertainty of a rate
 # that is still mostly prior.
 RATE_SPREAD = 0.3
+# Relative spread of one post's cost around its creator's usual (boosts add 20-60% to one post in
+# twelve; deliverables differ): the noise of the cost test.
+COST_NOISE = 0.25
 # Floor of the multiplicative noise ``c`` of a creator's conversions in a day.
 CONVERSION_NOISE_FLOOR = 0.2
 # Median of a chi-square variable with one degree of freedom: turns a median of squared
@@ -66,6 +69,14 @@ class DetectorSettings:
     conversion_trend_threshold: float = 5.0
     min_trend_days: int = 4
     cac_rise: float = 0.25
+    # The cost test (CAC that balloons from spend): spend per post against each creator's own,
+    # with a change point up to five days back and at least a day of baseline; spend is known at
+    # once, but a post only from its first snapshot, so the current block is left out.
+    cost_threshold: float = 6.0
+    cost_test_blocks: int = 20
+    min_cost_baseline_blocks: int = 4
+    cost_settle_blocks: int = 1
+    min_cost_posts: int = 2
     target_tolerance: float = 0.2
     target_decay: float = 0.5
     min_recent_new_customers: int = 5

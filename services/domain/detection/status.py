@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from services.domain.detection.likelihood import DropTest
 from services.domain.detection.settings import SEVERITY, DetectorSettings
@@ -59,6 +60,21 @@ def status_of(
         if statistic >= threshold / 2 * scale and fitted >= min_drop * scale / 2:
             return "watch"
     return "healthy"
+
+
+class Checked(Protocol):
+    @property
+    def status(self) -> StatusName: ...
+
+
+def persisted(status: StatusName, before: Callable[[], Checked | None]) -> StatusName:
+    """``status``, except that ``decaying`` needs the same test one block ago (``before``, None
+    without enough data then) to have seen the change too: one block, however bad, is at most
+    watch."""
+    if status != "decaying":
+        return status
+    earlier = before()
+    return "watch" if earlier is None or earlier.status == "healthy" else status
 
 
 def contributors(creator_ids: list[str], shortfall: list[float], metric: str) -> list[Contributor]:
