@@ -98,3 +98,39 @@ def test_a_creator_collapse_floors_on_its_creator_and_counts_creator_false_alert
     assert scores.by_scenario["creator_collapse"]["false_alerts"] == 0
     assert scores.by_scenario["healthy"]["creator_false_alerts"] == 1
     assert scores.false_alerts_per_healthy_campaign_week == 0.5
+
+
+def test_a_cost_escalation_floors_at_its_25_percent_rise_and_is_due_a_cac_reason() -> None:
+    plans = generate_campaigns(1, 20, START, timedelta(days=10))
+    escalation = next(p for p in plans if p.scenario == "cost_escalation")
+    risen = escalation.cost_risen_at(0.25)
+    assert escalation.onset is not None and risen is not None
+    assert decline_floor(escalation) == risen.timestamp()
+
+    onset, floor = escalation.onset.timestamp(), risen.timestamp()
+
+    def outcome(caught: float | None, flagged: float | None) -> CampaignOutcome:
+        return CampaignOutcome(
+            1,
+            "e",
+            "cost_escalation",
+            10,
+            onset,
+            floor,
+            caught,
+            cac_due=True,
+            cac_flagged_at=flagged,
+        )
+
+    in_time = outcome(floor + 30 * HOUR, floor + 30 * HOUR)
+    late = outcome(floor + 50 * HOUR, floor + 50 * HOUR)
+    # Caught in time, but by another reason than CAC's.
+    other = outcome(floor + 10 * HOUR, None)
+    row = score([in_time, late, other], [1]).by_scenario["cost_escalation"]
+    assert row["caught"] == 3
+    assert row["cac_in_time"] == 1
+    assert row["median_beyond_floor_hours"] == 30
+    assert (
+        score([in_time], [1]).by_scenario["cost_escalation"]["median_floor_hours"]
+        == (floor - onset) / HOUR
+    )
