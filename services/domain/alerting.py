@@ -21,7 +21,9 @@ and open again at one event time.
 
 A creator's own status opens alerts of its own, by the same rules: their cause is
 ``creator:<creator_id>:<kind>`` and they carry ``creator_id``, so one creator collapsing in a large
-campaign is named even while the campaign as a whole holds.
+campaign is named even while the campaign as a whole holds. While the campaign itself is
+``decaying`` for a kind, no creator alert of that kind opens: the campaign's alert already names
+the creators driving it, and twenty creators fatiguing together are one alert, not twenty-one.
 
 Besides opening, updating and resolving, an evaluation can *note* a change that is kept but not
 announced (``clear_since`` set or wiped): those keep their revision and send no notification.
@@ -77,6 +79,8 @@ class _Subject:
     as_of: datetime | None
     reasons: list[Reason]
     contributors: list[Contributor]
+    # Kinds whose alerts do not open for this subject: those its campaign is decaying for.
+    covered: frozenset[str] = frozenset()
 
     def cause(self, reason: Reason) -> str:
         if self.creator_id is None:
@@ -152,9 +156,11 @@ def evaluate(
     now: datetime,
     policy: AlertPolicy = DEFAULT_POLICY,
     new_id: Callable[[], str] = new_alert_id,
+    campaign: CampaignView | None = None,
 ) -> list[Action]:
     """What to do with a campaign's alerts given its latest view, or with one creator's own
-    alerts given the creator's view (by the same rules, on the creator's own status).
+    alerts given the creator's view (by the same rules, on the creator's own status; with its
+    ``campaign``'s latest view, no kind the campaign is decaying for opens).
 
     ``tracked`` maps each of the view's causes (the campaign's own, or that creator's) to its
     open alert for it, or to the resolved alert holding it (see :func:`holds_cause`). ``now`` is
@@ -162,8 +168,17 @@ def evaluate(
     ``view.as_of``.
     """
     if isinstance(view, CreatorView):
+        covered: frozenset[str] = frozenset()
+        if campaign is not None and campaign.status == "decaying":
+            covered = frozenset(r.kind for r in campaign.reasons)
         subject = _Subject(
-            view.campaign_id, view.creator_id, view.status, view.as_of, view.reasons, []
+            view.campaign_id,
+            view.creator_id,
+            view.status,
+            view.as_of,
+            view.reasons,
+            [],
+            covered,
         )
     else:
         subject = _Subject(
@@ -200,7 +215,7 @@ def _evaluate(
     if view.status == "decaying":
         for cause, reason in present.items():
             held = tracked.get(cause)
-            if held is None or not blocks_cause(held):
+            if reason.kind not in view.covered and (held is None or not blocks_cause(held)):
                 actions.append(Action("open", _opened(view, reason, now, as_of, new_id())))
     return actions
 

@@ -54,7 +54,11 @@ class AlertKeeper:
             action.alert
             for (campaign_id, creator_id), view in members.items()
             for action in alerting.evaluate(
-                view, tracked.get(campaign_id, {}).get(creator_id, {}), now, self._policy
+                view,
+                tracked.get(campaign_id, {}).get(creator_id, {}),
+                now,
+                self._policy,
+                campaign=latest.get(campaign_id),
             )
         ]
         return self._repository.apply(changes) if changes else []

@@ -508,3 +508,12 @@ def test_a_creator_alert_resolves_once_its_cause_has_been_absent() -> None:
     resolved = only(alerting.evaluate(later, {alert.cause: note.alert}, NOW))
     assert resolved.kind == "resolve"
     assert resolved.alert.creator_id == "ana"
+
+
+def test_no_creator_alert_opens_for_a_kind_its_campaign_is_decaying_for() -> None:
+    # The campaign's alert names the creators driving it: one alert, not one per creator.
+    assert alerting.evaluate(creator(), {}, NOW, campaign=DECAYING) == []
+    holding = view("watch", reasons=[reason(change=-0.06)])
+    assert only(alerting.evaluate(creator(), {}, NOW, campaign=holding)).kind == "open"
+    cac = view(reasons=[reason(CAC, change=0.4)])
+    assert only(alerting.evaluate(creator(), {}, NOW, campaign=cac)).kind == "open"
