@@ -71,8 +71,9 @@ class DetectorSettings:
     cac_rise: float = 0.25
     # The cost test (CAC that balloons from spend): spend per post against each creator's own,
     # with a change point up to five days back and at least a day of baseline; spend is known at
-    # once, but a post only from its first snapshot, so the current block is left out.
-    cost_threshold: float = 6.0
+    # once, but a post only from its first snapshot, so the current block is left out. h = 4 is
+    # the lowest tried that puts no healthy campaign of the tuning seeds even on watch.
+    cost_threshold: float = 4.0
     cost_test_blocks: int = 20
     min_cost_baseline_blocks: int = 4
     cost_settle_blocks: int = 1
