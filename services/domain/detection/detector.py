@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from services.domain.detection.conversions import conversion_findings, target_breach
 from services.domain.detection.cost import cost_findings
@@ -31,14 +32,30 @@ def detect(
     targets: CampaignTargets = DEFAULT_TARGETS,
     settings: DetectorSettings = DEFAULT_SETTINGS,
 ) -> Assessment:
-    """The status of a campaign (or of one creator) as of ``watermark``, with reasons."""
+    """The status of a campaign (or of one creator) as of ``watermark``, with reasons.
+
+    With ``settings.confirm_blocks`` (a creator's own status), ``decaying`` is confirmed by the
+    status as of that many blocks earlier, on the data now known: not decaying then, it is
+    ``watch`` with the same reasons."""
     if watermark is None or not creators:
         return Assessment("insufficient_data")
     size = settings.block_hours * int(HOUR)
     blocks = settings.history_blocks
     first_block = int(watermark) // size - (blocks - 1)
     series = block_series(creators, first_block, blocks, size)
-    return assess(series, targets, settings)
+    found = assess(series, targets, settings)
+    if found.status == "decaying" and settings.confirm_blocks > 0:
+        # The same assessment as of ``confirm_blocks`` blocks earlier (the data after that
+        # block falls outside its window) must have been decaying too.
+        earlier = detect(
+            creators,
+            watermark - settings.confirm_blocks * size,
+            targets,
+            replace(settings, confirm_blocks=0),
+        )
+        if earlier.status != "decaying":
+            return Assessment("watch", found.reasons, found.contributors)
+    return found
 
 
 def assess(series: BlockSeries, targets: CampaignTargets, settings: DetectorSettings) -> Assessment:

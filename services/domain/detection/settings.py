@@ -84,6 +84,10 @@ class DetectorSettings:
     # A creator's own status: its block noise persists through a post's day, not through the
     # whole test segment (see ``drop_test``'s ``post_blocks``).
     noise_per_post_day: bool = False
+    # Decaying needs the status as of this many blocks earlier (on the data now known) to have
+    # been decaying too: a creator's own status, where one bad post can pass the threshold for
+    # a block or two. 0: no such rule (a campaign's; its tests need one block ago not healthy).
+    confirm_blocks: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,4 +100,4 @@ class CampaignTargets:
 DEFAULT_SETTINGS = DetectorSettings()
 DEFAULT_TARGETS = CampaignTargets()
 # The settings of a creator's own status (the detector on one creator).
-CREATOR_SETTINGS = DetectorSettings(noise_per_post_day=True)
+CREATOR_SETTINGS = DetectorSettings(noise_per_post_day=True, confirm_blocks=1)
