@@ -39,7 +39,8 @@ from services.monitor import codec
 from services.monitor.processor import Processor, creator_key
 from services.runtime.stack import Stack, StackConfig
 from services.runtime.topics import TopicSpec, ensure_topics
-from services.simulator.model import Simulation, generate_campaigns
+from services.simulator.model import Simulation
+from services.simulator.plans import generate_campaigns
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 PARTITIONS = 4

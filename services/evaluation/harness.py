@@ -44,13 +44,8 @@ from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
 from services.evaluation.creator_alerts import CreatorEpisodes
-from services.simulator.model import (
-    COST_RISE_LABELLED,
-    CampaignPlan,
-    EventPayload,
-    Simulation,
-    generate_campaigns,
-)
+from services.simulator.model import EventPayload, Simulation
+from services.simulator.plans import COST_RISE_LABELLED, CampaignPlan, generate_campaigns
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 ALLOWED_LATENESS = 72 * HOUR

@@ -25,13 +25,9 @@ from tenacity import (
 )
 from tqdm import tqdm
 
-from services.simulator.model import (
-    EventPayload,
-    Simulation,
-    generate_campaigns,
-    ground_truth,
-    rfc3339,
-)
+from services.simulator.draws import rfc3339
+from services.simulator.model import EventPayload, Simulation
+from services.simulator.plans import generate_campaigns, ground_truth
 
 log = structlog.get_logger(__name__)
 

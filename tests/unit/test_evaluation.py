@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from services.domain.windows import HOUR
 from services.evaluation.harness import START, CampaignOutcome, decline_floor, replay_seed, score
-from services.simulator.model import CampaignPlan, generate_campaigns
+from services.simulator.plans import CampaignPlan, generate_campaigns
 
 
 def _plan(scenario: str) -> CampaignPlan:

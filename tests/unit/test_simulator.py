@@ -21,16 +21,13 @@ from hypothesis import strategies as st
 
 from services.domain.events import Conversion, PostMetrics, Spend, parse_event
 from services.domain.tiers import tier_of
-from services.simulator.model import (
+from services.simulator.model import Delivery, EventPayload, Simulation, post_deliveries
+from services.simulator.plans import (
     DECAYING_SCENARIOS,
     HEALTHY_SCENARIOS,
     CampaignPlan,
-    Delivery,
-    EventPayload,
-    Simulation,
     generate_campaigns,
     ground_truth,
-    post_deliveries,
 )
 from services.simulator.runner import run_simulation
 
