@@ -12,7 +12,7 @@ from services.domain.views import CampaignView, CreatorView, StatusName
 
 MAX_OFFSET = 10**9
 
-router = APIRouter(tags=["campaigns"])
+router = APIRouter()
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     status.HTTP_404_NOT_FOUND: {"description": "no such campaign or creator"}
@@ -34,7 +34,7 @@ def _campaign_not_found(campaign_id: str) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"campaign '{campaign_id}' not found")
 
 
-@router.get("/v1/campaigns", response_model=CampaignPage)
+@router.get("/v1/campaigns", response_model=CampaignPage, tags=["campaigns"])
 def list_campaigns(
     _: CampaignsReader,
     repository: Statuses,
@@ -47,7 +47,12 @@ def list_campaigns(
     return CampaignPage(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/v1/campaigns/{campaign_id}", response_model=CampaignView, responses=NOT_FOUND)
+@router.get(
+    "/v1/campaigns/{campaign_id}",
+    response_model=CampaignView,
+    responses=NOT_FOUND,
+    tags=["campaigns"],
+)
 def get_campaign(campaign_id: str, _: CampaignsReader, repository: Statuses) -> Response:
     body = repository.campaign_json(campaign_id)
     if body is None:
