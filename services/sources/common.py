@@ -25,7 +25,9 @@ class PostContext:
     """What a platform response lacks and the caller knows.
 
     ``followers`` is None when the creator's follower count is unknown: the snapshot then carries
-    0, which the monitor reads as "no engagement rate by followers" for the post. ``posted_at`` is
+    0, which the monitor reads as "no engagement rate by followers" for the post; the creator's
+    follower count and tier also follow the latest snapshot, so pass a known count whenever there
+    is one. ``posted_at`` is
     used only when the response has no post time of its own (Instagram insights never do).
     """
 
