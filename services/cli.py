@@ -53,6 +53,27 @@ def _backfill(args: argparse.Namespace) -> int:
     return 0 if rejected == 0 else 1
 
 
+def _import(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from services.ingest.csv_import import import_csv
+    from services.ingest.settings import IngestSettings
+
+    try:
+        zone = ZoneInfo(args.timezone) if args.timezone else None
+        accepted, rejected, ignored = import_csv(
+            Path(args.file), args.campaign, IngestSettings(), zone
+        )
+    # The file as a whole (CsvFileError) or a malformed zone name: both are ValueErrors.
+    except (ValueError, ZoneInfoNotFoundError, OSError) as exc:
+        print(f"pulse import: {exc}", file=sys.stderr)
+        return 2
+    if ignored:
+        print(f"ignored columns: {', '.join(ignored)}", file=sys.stderr)
+    print(f"accepted {accepted}, rejected {rejected}")
+    return 0 if rejected == 0 else 1
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from services.simulator.cli import main_from_args
 
@@ -105,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser("backfill", help="load an NDJSON file of events into Kafka")
     backfill.add_argument("file")
     backfill.set_defaults(func=_backfill)
+    load = commands.add_parser("import", help="load a CSV file of post metrics into Kafka")
+    load.add_argument("file", help="CSV with a header row; see the README for the columns")
+    load.add_argument("--campaign", required=True, help="the campaign every row belongs to")
+    load.add_argument(
+        "--timezone",
+        help="IANA zone (e.g. Europe/Berlin) for times written without one (default: refuse them)",
+    )
+    load.set_defaults(func=_import)
     simulate = commands.add_parser("simulate", help="feed simulated campaigns to ingest")
     from services.simulator.cli import add_arguments as simulator_arguments
 

@@ -1,13 +1,17 @@
-"""`pulse backfill FILE`: NDJSON events from a file straight into Kafka, validated as over HTTP."""
+"""`pulse backfill FILE`: NDJSON events from a file straight into Kafka, validated as over HTTP.
+
+`produce` is the validating, producing half, shared with `pulse import` (CSV): each reader only
+turns its file into items and says where each item is in the file.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from tqdm import tqdm
@@ -18,35 +22,50 @@ from services.ingest.publisher import EventPublisher, batch_messages
 from services.ingest.settings import IngestSettings
 
 
-def _chunks(path: Path, size: int) -> Iterator[tuple[int, list[Any], list[FieldError]]]:
+class Chunk(NamedTuple):
+    items: list[Any]
+    # Items the reader could not turn into an event at all; each index points into items.
+    unreadable: list[FieldError]
+    # Where each item is in the file (a line or a row number), for the error messages.
+    positions: list[int]
+
+
+def _chunks(path: Path, size: int) -> Iterator[Chunk]:
     with path.open("rb") as lines:
-        offset = 0
-        while chunk := list(islice((line for line in lines if line.strip()), size)):
+        numbered = ((number, line) for number, line in enumerate(lines, 1) if line.strip())
+        while chunk := list(islice(numbered, size)):
             items: list[Any] = []
             errors: list[FieldError] = []
-            for index, line in enumerate(chunk):
+            for index, (_, line) in enumerate(chunk):
                 try:
                     items.append(orjson.loads(line))
                 except orjson.JSONDecodeError as exc:
                     items.append(None)
                     errors.append(FieldError(index=index, field="(line)", reason=str(exc)))
-            yield offset, items, errors
-            offset += len(chunk)
+            yield Chunk(items, errors, [number for number, _ in chunk])
 
 
-def backfill(path: Path, settings: IngestSettings, chunk_size: int = 5_000) -> tuple[int, int]:
-    """Return (accepted, rejected); rejected lines are reported on stderr with their line number."""
+def produce(
+    chunks: Iterable[Chunk],
+    settings: IngestSettings,
+    name: str,
+    describe: Callable[[int, FieldError], str],
+) -> tuple[int, int]:
+    """Validate and produce every chunk; return (accepted, rejected).
+
+    Each rejection is printed on stderr as ``describe(position, error)``.
+    """
     publisher = EventPublisher(
         settings.kafka_bootstrap_servers, settings.events_topic, settings.broker_timeout_seconds
     )
     accepted = rejected = 0
     currencies: dict[str, str] = {}
-    progress = tqdm(unit="events", desc=path.name, disable=not sys.stderr.isatty())
+    progress = tqdm(unit="events", desc=name, disable=not sys.stderr.isatty())
     try:
-        for offset, items, decode_errors in _chunks(path, chunk_size):
+        for items, unreadable, positions in chunks:
             valid, errors = validate_items(
                 items,
-                decode_errors,
+                unreadable,
                 currencies,
                 datetime.now(UTC),
                 timedelta(seconds=settings.max_clock_skew_seconds),
@@ -56,10 +75,7 @@ def backfill(path: Path, settings: IngestSettings, chunk_size: int = 5_000) -> t
                     currencies.setdefault(campaign_id, item["currency"])
             publisher.publish(batch_messages(valid, settings.events_per_message))
             for error in errors:
-                print(
-                    f"line {offset + error.index + 1}: {error.field}: {error.reason}",
-                    file=sys.stderr,
-                )
+                print(describe(positions[error.index], error), file=sys.stderr)
             accepted += len(valid)
             rejected += len({e.index for e in errors})
             progress.update(len(items))
@@ -67,3 +83,13 @@ def backfill(path: Path, settings: IngestSettings, chunk_size: int = 5_000) -> t
         progress.close()
         publisher.close()
     return accepted, rejected
+
+
+def backfill(path: Path, settings: IngestSettings, chunk_size: int = 5_000) -> tuple[int, int]:
+    """Return (accepted, rejected); rejected lines are reported on stderr with their line number."""
+    return produce(
+        _chunks(path, chunk_size),
+        settings,
+        path.name,
+        lambda line, error: f"line {line}: {error.field}: {error.reason}",
+    )
