@@ -51,6 +51,7 @@ S = TypeVar("S", bound=SharedSettings)
 SETTINGS_BY_COMMAND: dict[str, type[SharedSettings]] = {
     "ingest": IngestSettings,
     "backfill": IngestSettings,
+    "import": IngestSettings,
     "monitor": MonitorSettings,
     "api": ApiSettings,
     "notify": NotifierSettings,
