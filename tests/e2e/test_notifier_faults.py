@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,12 +16,12 @@ import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from services.domain.alerts import Alert
 from services.runtime.broker import free_port
 from services.runtime.stack import Stack, StackConfig
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.webhooks import WebhookRepository
+from tests.alerts import firing_alert
 from tests.e2e.harness import eventually
 
 pytestmark = pytest.mark.e2e
@@ -108,25 +107,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
 def _changes(alerts: AlertRepository, count: int) -> list[str]:
     """``count`` alert changes in the outbox; their webhook ids, in outbox order."""
     for n in range(count):
-        alerts.apply(
-            [
-                Alert(
-                    alert_id=f"al_{uuid.uuid4().hex}",
-                    campaign_id=f"camp-{n}",
-                    cause="engagement_drop",
-                    severity="warning",
-                    state="firing",
-                    status="decaying",
-                    summary=f"change {n}",
-                    reasons=[],
-                    contributors=[],
-                    revision=1,
-                    opened_at=AT,
-                    updated_at=AT,
-                    event_time=AT,
-                )
-            ]
-        )
+        alerts.apply([firing_alert(f"camp-{n}", f"change {n}", AT)])
     return [f"evt_{event_id}" for event_id, _ in alerts.events_after(0, limit=count)]
 
 

@@ -13,11 +13,11 @@ import httpx
 import pytest
 from sqlalchemy import Engine, delete
 
-from services.domain.alerts import Alert
 from services.notifier.app import Notifier, NotifierMetrics
 from services.notifier.settings import NotifierSettings
 from services.storage.alerts import AlertRepository
 from services.storage.webhooks import Webhook, WebhookCursorRow, WebhookRepository, WebhookRow
+from tests.alerts import firing_alert
 
 pytestmark = pytest.mark.integration
 
@@ -47,22 +47,7 @@ class Running:
         return webhook
 
     def change(self) -> None:
-        alert = Alert(
-            alert_id=f"al_{uuid.uuid4().hex}",
-            campaign_id=f"rules-{uuid.uuid4().hex[:8]}",
-            cause="engagement_drop",
-            severity="warning",
-            state="firing",
-            status="decaying",
-            summary="a change",
-            reasons=[],
-            contributors=[],
-            revision=1,
-            opened_at=AT,
-            updated_at=AT,
-            event_time=AT,
-        )
-        self.alerts.apply([alert])
+        self.alerts.apply([firing_alert(f"rules-{uuid.uuid4().hex[:8]}", "a change", AT)])
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from services.storage.webhooks import (
     WebhookRepository,
     WebhookRow,
 )
+from tests.alerts import firing_alert
 from tests.integration.conftest import bearer
 
 pytestmark = pytest.mark.integration
@@ -51,21 +52,7 @@ def clean_engine(engine: Engine) -> Engine:
 
 
 def _alert(campaign_id: str) -> Alert:
-    return Alert(
-        alert_id=f"al_{uuid.uuid4().hex}",
-        campaign_id=campaign_id,
-        cause="engagement_drop",
-        severity="warning",
-        state="firing",
-        status="decaying",
-        summary="engagement rate by views fell 40 %",
-        reasons=[],
-        contributors=[],
-        revision=1,
-        opened_at=AT,
-        updated_at=AT,
-        event_time=AT,
-    )
+    return firing_alert(campaign_id, "engagement rate by views fell 40 %", AT)
 
 
 # Repositories
