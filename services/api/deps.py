@@ -3,7 +3,8 @@ the caller is (``services.runtime.security``). Routes name these, never ``app.st
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 
@@ -25,6 +26,8 @@ from services.storage.keys import AuditLog, KeyRepository
 from services.storage.repository import StatusRepository
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
+T = TypeVar("T")
+
 __all__ = [
     "Admin",
     "Alerts",
@@ -45,58 +48,25 @@ __all__ = [
 ]
 
 
-# Async so that FastAPI calls these on the event loop instead of sending them to a worker thread.
-async def _statuses(request: Request) -> StatusRepository:
-    repository: StatusRepository = request.app.state.repository
-    return repository
+def _from_state(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency handing out what the app built at start-up as ``app.state.<name>``."""
+
+    # Async so that FastAPI calls it on the event loop instead of sending it to a worker thread.
+    async def get(request: Request) -> T:
+        value: T = getattr(request.app.state, name)
+        return value
+
+    return get
 
 
-async def _alerts(request: Request) -> AlertRepository:
-    repository: AlertRepository = request.app.state.alerts
-    return repository
-
-
-async def _webhooks(request: Request) -> WebhookRepository:
-    repository: WebhookRepository = request.app.state.webhooks
-    return repository
-
-
-async def _configs(request: Request) -> CampaignConfigRepository:
-    repository: CampaignConfigRepository = request.app.state.campaign_configs
-    return repository
-
-
-async def _publisher(request: Request) -> ConfigPublisher:
-    publisher: ConfigPublisher = request.app.state.config_publisher
-    return publisher
-
-
-async def _keys(request: Request) -> KeyRepository:
-    repository: KeyRepository = request.app.state.keys
-    return repository
-
-
-async def _audit(request: Request) -> AuditLog:
-    audit: AuditLog = request.app.state.audit
-    return audit
-
-
-async def _authenticator(request: Request) -> Authenticator:
-    authenticator: Authenticator = request.app.state.authenticator
-    return authenticator
-
-
-async def _settings(request: Request) -> ApiSettings:
-    settings: ApiSettings = request.app.state.settings
-    return settings
-
-
-Statuses = Annotated[StatusRepository, Depends(_statuses)]
-Alerts = Annotated[AlertRepository, Depends(_alerts)]
-Webhooks = Annotated[WebhookRepository, Depends(_webhooks)]
-Configs = Annotated[CampaignConfigRepository, Depends(_configs)]
-Publisher = Annotated[ConfigPublisher, Depends(_publisher)]
-Keys = Annotated[KeyRepository, Depends(_keys)]
-Audit = Annotated[AuditLog, Depends(_audit)]
-AuthenticatorDep = Annotated[Authenticator, Depends(_authenticator)]
-Settings = Annotated[ApiSettings, Depends(_settings)]
+Statuses = Annotated[StatusRepository, Depends(_from_state("repository", StatusRepository))]
+Alerts = Annotated[AlertRepository, Depends(_from_state("alerts", AlertRepository))]
+Webhooks = Annotated[WebhookRepository, Depends(_from_state("webhooks", WebhookRepository))]
+Configs = Annotated[
+    CampaignConfigRepository, Depends(_from_state("campaign_configs", CampaignConfigRepository))
+]
+Publisher = Annotated[ConfigPublisher, Depends(_from_state("config_publisher", ConfigPublisher))]
+Keys = Annotated[KeyRepository, Depends(_from_state("keys", KeyRepository))]
+Audit = Annotated[AuditLog, Depends(_from_state("audit", AuditLog))]
+AuthenticatorDep = Annotated[Authenticator, Depends(_from_state("authenticator", Authenticator))]
+Settings = Annotated[ApiSettings, Depends(_from_state("settings", ApiSettings))]
