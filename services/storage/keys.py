@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.domain.keys import ApiKey, Scope
-from services.storage.models import Base
+from services.storage.models import Base, optional_stored_time, stored_time
 
 
 class ApiKeyRow(Base):
@@ -69,23 +69,16 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(256))
 
 
-def _aware(at: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return at if at is None or at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def _key(row: RowMapping) -> ApiKey:
-    created_at = _aware(row["created_at"])
-    assert created_at is not None
     return ApiKey(
         key_id=row["key_id"],
         name=row["name"],
         scopes=frozenset(Scope(s) for s in row["scopes"].split()),
         last_four=row["last_four"],
-        created_at=created_at,
-        expires_at=_aware(row["expires_at"]),
-        last_used_at=_aware(row["last_used_at"]),
-        revoked_at=_aware(row["revoked_at"]),
+        created_at=stored_time(row["created_at"]),
+        expires_at=optional_stored_time(row["expires_at"]),
+        last_used_at=optional_stored_time(row["last_used_at"]),
+        revoked_at=optional_stored_time(row["revoked_at"]),
         created_by=row["created_by"],
     )
 
@@ -218,7 +211,7 @@ class AuditLog:
         with self._engine.connect() as connection:
             rows = connection.execute(query).mappings().all()
             total = connection.scalar(select(func.count()).select_from(table)) or 0
-        return [{**row, "at": _aware(row["at"])} for row in rows], total
+        return [{**row, "at": stored_time(row["at"])} for row in rows], total
 
 
 def new_key_id() -> str:

@@ -6,7 +6,7 @@ are copied out of it only to filter, order and look up rows without parsing bodi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, String
@@ -40,3 +40,13 @@ class CreatorStatus(Base):
     as_of: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     body: Mapped[dict[str, Any]]
+
+
+def stored_time(at: datetime) -> datetime:
+    """A time read back from the database: SQLite hands back naive datetimes, and everything
+    stored is UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def optional_stored_time(at: datetime | None) -> datetime | None:
+    return None if at is None else stored_time(at)

@@ -39,7 +39,7 @@ from services.domain.config import CampaignConfig
 from services.domain.money import MICROS_PER_UNIT, to_micros
 from services.notifier.signing import new_secret
 from services.storage.alerts import AlertEventRow
-from services.storage.models import Base
+from services.storage.models import Base, optional_stored_time, stored_time
 
 WebhookFormat = Literal["generic", "slack"]
 
@@ -109,29 +109,20 @@ class Webhook:
         return [self.secret, self.previous_secret]
 
 
-def _aware(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
-def _optional(at: datetime | None) -> datetime | None:
-    return None if at is None else _aware(at)
-
-
 def _webhook(row: RowMapping) -> Webhook:
     return Webhook(
         webhook_id=row["webhook_id"],
         url=row["url"],
         format="slack" if row["format"] == "slack" else "generic",
         secret=row["secret"],
-        created_at=_aware(row["created_at"]),
+        created_at=stored_time(row["created_at"]),
         active=row["active"],
         previous_secret=row["previous_secret"],
-        previous_secret_expires_at=_optional(row["previous_secret_expires_at"]),
+        previous_secret_expires_at=optional_stored_time(row["previous_secret_expires_at"]),
         disabled_reason=row["disabled_reason"],
-        failing_since=_optional(row["failing_since"]),
+        failing_since=optional_stored_time(row["failing_since"]),
         failed_attempts=row["failed_attempts"],
-        next_attempt_at=_optional(row["next_attempt_at"]),
+        next_attempt_at=optional_stored_time(row["next_attempt_at"]),
         last_error=row["last_error"],
     )
 
@@ -352,5 +343,5 @@ class CampaignConfigRepository:
             budget=_decimal(row["budget_micros"]),
             currency=row["currency"],
             sensitivity=row["sensitivity"],
-            updated_at=_aware(row["updated_at"]),
+            updated_at=stored_time(row["updated_at"]),
         )
