@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 
 class SteppedClock:
+    second = timedelta(seconds=1)
+
     def __init__(self, start: datetime) -> None:
         self.at = start
         self.slept: list[float] = []

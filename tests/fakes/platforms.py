@@ -58,7 +58,7 @@ class FakePost:
 
 class FakePlatforms:
     def __init__(self, credentials: dict[str, str]) -> None:
-        self.credentials = credentials
+        self.credentials = dict(credentials)
         self.posts: dict[tuple[str, str], FakePost] = {}
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.requests: list[tuple[str, str]] = []
