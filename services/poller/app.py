@@ -8,7 +8,6 @@ import sys
 from datetime import timedelta
 
 import httpx
-import structlog
 
 from services.poller.client import PlatformClient, RetryPolicy
 from services.poller.clock import SystemClock
@@ -17,8 +16,6 @@ from services.poller.runner import Poller
 from services.poller.settings import PollerSettings
 from services.storage.db import make_engine, migrate
 from services.storage.posts import WatchedPostRepository
-
-log = structlog.get_logger(__name__)
 
 
 async def serve(settings: PollerSettings, once: bool = False) -> int:
@@ -36,6 +33,10 @@ async def serve(settings: PollerSettings, once: bool = False) -> int:
             file=sys.stderr,
         )
         return 2
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     engine = make_engine(settings.database_url)
     clock = SystemClock()
     policy = RetryPolicy(
@@ -53,15 +54,11 @@ async def serve(settings: PollerSettings, once: bool = False) -> int:
                 settings.posts_per_round,
                 timedelta(seconds=settings.error_retry_seconds),
             )
-            log.info("poller started", platforms=sorted(platforms))
+            print(f"pulse poll: polling {', '.join(sorted(platforms))}", flush=True)
             if once:
                 report = await poller.poll_due()
                 print(f"polled {report.polled}, sent {report.sent}, failed {report.failed}")
                 return 0 if report.failed == 0 else 1
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
             await poller.run(stop, settings.tick_seconds)
     finally:
         engine.dispose()

@@ -29,7 +29,10 @@ class PlatformAccess:
 
 
 class PollerSettings(SharedSettings):
-    model_config = SettingsConfigDict(env_prefix="PULSE_POLL_", extra="ignore")
+    # An error must never echo a credential back (into a log or a terminal).
+    model_config = SettingsConfigDict(
+        env_prefix="PULSE_POLL_", extra="ignore", hide_input_in_errors=True
+    )
 
     ingest_url: str = "http://127.0.0.1:8001"
     ingest_key: SecretStr | None = Field(
