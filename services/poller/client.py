@@ -175,47 +175,57 @@ class PlatformClient:
                 fetched[media_id] = exc
         return fetched
 
-    async def _tiktok(self, video_ids: list[str]) -> Fetched:
+    async def _in_chunks(
+        self,
+        ids: list[str],
+        size: int,
+        query: Callable[[list[str]], Awaitable[dict[str, Any]]],
+        missing: str,
+    ) -> Fetched:
+        """Posts fetched ``size`` ids a request: ``query`` answers a chunk's resources by id; an
+        id it leaves out gets ``missing``, and a failed request fails its whole chunk."""
         fetched: Fetched = {}
-        for chunk in _chunks(video_ids, TIKTOK_IDS_PER_REQUEST):
+        for chunk in _chunks(ids, size):
             try:
-                answer = await self._call(
-                    "POST",
-                    "/v2/video/query/",
-                    {"fields": TIKTOK_FIELDS},
-                    {"filters": {"video_ids": chunk}},
-                )
-                error = answer.get("error") if isinstance(answer, dict) else None
-                if isinstance(error, dict) and error.get("code") not in (None, "ok"):
-                    raise PlatformError(f"TikTok answered error {error!r:.{_EXCERPT}}")
-                data = answer.get("data") if isinstance(answer, dict) else None
-                videos = _by_id(
-                    data.get("videos") if isinstance(data, dict) else None, "data.videos"
-                )
+                found = await query(chunk)
             except PlatformError as exc:
                 fetched.update(dict.fromkeys(chunk, exc))
                 continue
-            for video_id in chunk:
-                fetched[video_id] = videos.get(video_id) or PlatformError(
-                    "not in TikTok's answer: deleted, private, or not a video of the token's user"
-                )
+            for post_id in chunk:
+                fetched[post_id] = found.get(post_id) or PlatformError(missing)
         return fetched
 
+    async def _tiktok(self, video_ids: list[str]) -> Fetched:
+        async def query(chunk: list[str]) -> dict[str, Any]:
+            answer = await self._call(
+                "POST",
+                "/v2/video/query/",
+                {"fields": TIKTOK_FIELDS},
+                {"filters": {"video_ids": chunk}},
+            )
+            error = answer.get("error") if isinstance(answer, dict) else None
+            if isinstance(error, dict) and error.get("code") not in (None, "ok"):
+                raise PlatformError(f"TikTok answered error {error!r:.{_EXCERPT}}")
+            data = answer.get("data") if isinstance(answer, dict) else None
+            return _by_id(data.get("videos") if isinstance(data, dict) else None, "data.videos")
+
+        return await self._in_chunks(
+            video_ids,
+            TIKTOK_IDS_PER_REQUEST,
+            query,
+            "not in TikTok's answer: deleted, private, or not a video of the token's user",
+        )
+
     async def _youtube(self, video_ids: list[str]) -> Fetched:
-        fetched: Fetched = {}
-        for chunk in _chunks(video_ids, YOUTUBE_IDS_PER_REQUEST):
-            try:
-                answer = await self._call(
-                    "GET",
-                    "/youtube/v3/videos",
-                    {"part": "statistics,snippet", "id": ",".join(chunk)},
-                )
-                items = _by_id(answer.get("items") if isinstance(answer, dict) else None, "items")
-            except PlatformError as exc:
-                fetched.update(dict.fromkeys(chunk, exc))
-                continue
-            for video_id in chunk:
-                fetched[video_id] = items.get(video_id) or PlatformError(
-                    "not in YouTube's answer: deleted, private or never existed"
-                )
-        return fetched
+        async def query(chunk: list[str]) -> dict[str, Any]:
+            answer = await self._call(
+                "GET", "/youtube/v3/videos", {"part": "statistics,snippet", "id": ",".join(chunk)}
+            )
+            return _by_id(answer.get("items") if isinstance(answer, dict) else None, "items")
+
+        return await self._in_chunks(
+            video_ids,
+            YOUTUBE_IDS_PER_REQUEST,
+            query,
+            "not in YouTube's answer: deleted, private or never existed",
+        )

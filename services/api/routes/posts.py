@@ -8,6 +8,7 @@ its schedule ended is polled once.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -75,20 +76,8 @@ class WatchedPostList(BaseModel):
 
 
 def _out(post: WatchedPost) -> WatchedPostOut:
-    return WatchedPostOut(
-        campaign_id=post.campaign_id,
-        platform=post.platform,
-        post_id=post.post_id,
-        creator_id=post.creator_id,
-        posted_at=post.posted_at,
-        registered_at=post.registered_at,
-        polling="active" if post.next_poll_at is not None else "stopped",
-        next_poll_at=post.next_poll_at,
-        last_polled_at=post.last_polled_at,
-        last_success_at=post.last_success_at,
-        last_error=post.last_error,
-        failures=post.failures,
-    )
+    polling: Literal["active", "stopped"] = "active" if post.next_poll_at is not None else "stopped"
+    return WatchedPostOut(polling=polling, **asdict(post))
 
 
 @router.post(
