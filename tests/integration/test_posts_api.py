@@ -19,7 +19,7 @@ POSTED = datetime(2026, 11, 28, 9, tzinfo=UTC)
 def _registration(**changes: object) -> dict[str, object]:
     return {
         "platform": "youtube",
-        "post": "https://youtu.be/-s-_Mh1QhMc",
+        "post": "https://short.youtube.example/-s-_Mh1QhMc",
         "creator_id": "ana",
         "posted_at": "2026-11-28T10:00:00+01:00",
         **changes,
@@ -92,11 +92,13 @@ async def test_a_post_is_registered_by_url_listed_with_its_state_and_unwatched(
 async def test_what_names_no_post_is_refused_naming_the_field(client: httpx.AsyncClient) -> None:
     cases = [
         (
-            _registration(platform="instagram", post="https://www.instagram.com/p/C1a2b3c4d5E/"),
+            _registration(
+                platform="instagram", post="https://www.instagram.example/p/C1a2b3c4d5E/"
+            ),
             "post",
             "shortcode",
         ),
-        (_registration(post="https://www.youtube.com/channel/UCabc"), "post", "not a YouTube"),
+        (_registration(post="https://www.youtube.example/channel/UCabc"), "post", "not a YouTube"),
         (_registration(platform="myspace"), "platform", "Input should be"),
         (_registration(creator_id="-ana"), "creator_id", "String should match"),
         (_registration(posted_at="2026-11-28T10:00:00"), "posted_at", "timezone"),
