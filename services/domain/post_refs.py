@@ -64,7 +64,7 @@ def _tiktok_from_url(reference: str) -> str:
     path = urlsplit(reference).path
     for shape in _TIKTOK_PATHS:
         match = shape.fullmatch(path)
-        if match:
+        if match and _TIKTOK_ID.fullmatch(match["id"]):
             return match["id"]
     raise PostReferenceError(
         "not a TikTok video URL: expected /@user/video/ID (a short share link only redirects "

@@ -72,6 +72,13 @@ async def test_a_post_is_registered_by_url_listed_with_its_state_and_unwatched(
     posts: WatchedPostRepository = app.state.watched_posts
     watched = posts.get(campaign, "youtube", "-s-_Mh1QhMc")
     assert watched is not None
+    due_now = [p.post_id for p in posts.due(datetime.now(UTC), 100) if p.campaign_id == campaign]
+    assert due_now == ["-s-_Mh1QhMc"]
+    due_later = posts.due(future + timedelta(seconds=1), 100)
+    assert [p.post_id for p in due_later if p.campaign_id == campaign] == [
+        "-s-_Mh1QhMc",
+        "7311234567890123456",
+    ]
     posts.record_poll(
         watched, POSTED + timedelta(hours=1), None, "youtube: HTTP 500, after 4 attempts"
     )
@@ -103,6 +110,7 @@ async def test_what_names_no_post_is_refused_naming_the_field(client: httpx.Asyn
         (_registration(creator_id="-ana"), "creator_id", "String should match"),
         (_registration(posted_at="2026-11-28T10:00:00"), "posted_at", "timezone"),
         (_registration(posted_at="1999-01-01T00:00:00Z"), "posted_at", "not a real post time"),
+        (_registration(posted_at="9999-12-31T23:59:59-14:00"), "posted_at", "a year ahead"),
     ]
     for body, field, reason in cases:
         response = await client.post("/v1/campaigns/launch/posts", json=body)

@@ -102,6 +102,7 @@ def test_ids_and_urls_name_the_post(platform: Platform, reference: str, post_id:
         ("tiktok", "https://vm.tiktok.example/ZMabc123/", "short share link"),
         ("tiktok", "https://www.tiktok.example/@ana.makes", "/@user/video/ID"),
         ("tiktok", "abc", "string of digits"),
+        ("tiktok", f"https://www.tiktok.example/@ana/video/{'1' * 40}", "/@user/video/ID"),
         ("youtube", "https://www.youtube.example/watch?v=short", "11-character"),
         (
             "youtube",

@@ -9,7 +9,7 @@ its schedule ended is polled once.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Response, status
@@ -24,6 +24,9 @@ from services.domain.post_refs import Platform, PostReferenceError, post_id_from
 from services.storage.posts import WatchedPost
 
 router = APIRouter(tags=["posts"])
+
+# A post scheduled further ahead is a typo (a year off), and would be polled that far ahead.
+LATEST_SCHEDULED_POST = timedelta(days=366)
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     status.HTTP_404_NOT_FOUND: {"description": "the campaign does not watch that post"}
@@ -51,6 +54,8 @@ class PostRegistration(BaseModel):
     def _real_time(cls, value: datetime) -> datetime:
         if value < EARLIEST_EVENT_TIME:
             raise ValueError(f"is before {EARLIEST_EVENT_TIME.date()}: not a real post time")
+        if value > datetime.now(UTC) + LATEST_SCHEDULED_POST:
+            raise ValueError("is more than a year ahead: not a scheduled post time")
         return value
 
 
