@@ -198,6 +198,8 @@ function age(iso) {
   return `${Math.round(minutes / 1440)} d`;
 }
 
+const SOURCE_LABEL = { instagram: "Instagram", tiktok: "TikTok", youtube: "YouTube" };
+
 // Per source: when its snapshots last arrived and how old the newest one is, measured now (the
 // stored view was built when data last changed), with the platform's documented reporting delay.
 function freshnessBlock(campaign) {
@@ -206,7 +208,7 @@ function freshnessBlock(campaign) {
   return el("section", { class: "freshness" }, el("h4", {}, "Data freshness"),
     el("ul", {}, sources.map((source) =>
       el("li", { "data-source": source.source },
-        el("span", { class: "source" }, source.source),
+        el("span", { class: "source" }, SOURCE_LABEL[source.source] || source.source),
         ` newest snapshot ${age(source.newest_snapshot_at)} old · `
         + (source.last_received_at ? `arrived ${when(source.last_received_at)}` : "arrival unknown"),
         source.note ? el("span", { class: "delay-note" }, ` · ${source.note}`) : null))));
