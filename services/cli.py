@@ -38,6 +38,12 @@ def _notify(_: argparse.Namespace) -> int:
     return 0
 
 
+def _poll(args: argparse.Namespace) -> int:
+    from services.poller.app import main
+
+    return main(once=args.once)
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from services.evaluation.harness import main_from_args
 
@@ -123,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("monitor", help="run a monitor worker (Faust)").set_defaults(func=_monitor)
     commands.add_parser("api", help="run the status API").set_defaults(func=_api)
     commands.add_parser("notify", help="deliver alerts to webhooks").set_defaults(func=_notify)
+    poll = commands.add_parser(
+        "poll", help="poll registered posts' platform insights into ingest, on a schedule"
+    )
+    poll.add_argument("--once", action="store_true", help="poll the posts due now, then exit")
+    poll.set_defaults(func=_poll)
     backfill = commands.add_parser("backfill", help="load an NDJSON file of events into Kafka")
     backfill.add_argument("file")
     backfill.set_defaults(func=_backfill)

@@ -14,6 +14,7 @@ from services.api.routes import (
     configs,
     keys,
     operations,
+    posts,
     session,
     status_page,
     webhooks,
@@ -26,12 +27,14 @@ from services.service_layer.access import Authenticator
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.keys import AuditLog, KeyRepository
+from services.storage.posts import WatchedPostRepository
 from services.storage.repository import StatusRepository
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 ROUTERS = (
     campaigns.router,
     configs.router,
+    posts.router,
     alerts.router,
     webhooks.router,
     keys.router,
@@ -55,6 +58,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.webhooks = WebhookRepository(engine)
             app.state.campaign_configs = CampaignConfigRepository(engine)
             app.state.keys = KeyRepository(engine)
+            app.state.watched_posts = WatchedPostRepository(engine)
             app.state.audit = AuditLog(engine)
             app.state.authenticator = Authenticator(app.state.keys, settings.key_cache_seconds)
             app.state.config_publisher = publisher

@@ -23,6 +23,7 @@ from services.runtime.security import (
 from services.service_layer.access import Authenticator
 from services.storage.alerts import AlertRepository
 from services.storage.keys import AuditLog, KeyRepository
+from services.storage.posts import WatchedPostRepository
 from services.storage.repository import StatusRepository
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
@@ -42,6 +43,7 @@ __all__ = [
     "Publisher",
     "Settings",
     "Statuses",
+    "WatchedPosts",
     "Webhooks",
     "WebhooksReader",
     "WebhooksWriter",
@@ -64,6 +66,9 @@ Alerts = Annotated[AlertRepository, Depends(_from_state("alerts", AlertRepositor
 Webhooks = Annotated[WebhookRepository, Depends(_from_state("webhooks", WebhookRepository))]
 Configs = Annotated[
     CampaignConfigRepository, Depends(_from_state("campaign_configs", CampaignConfigRepository))
+]
+WatchedPosts = Annotated[
+    WatchedPostRepository, Depends(_from_state("watched_posts", WatchedPostRepository))
 ]
 Publisher = Annotated[ConfigPublisher, Depends(_from_state("config_publisher", ConfigPublisher))]
 Keys = Annotated[KeyRepository, Depends(_from_state("keys", KeyRepository))]

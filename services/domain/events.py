@@ -29,6 +29,13 @@ from services.domain.money import to_micros
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
 ]
+# A platform's own post id: YouTube video ids are 11 characters of base64url and may start with
+# "-" or "_", which every other identifier keeps refusing (an id that reads like a command-line
+# option or a private name is more often a mistake than a real campaign or creator).
+PostIdentifier = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._:@-]*$"),
+]
 Count = Annotated[int, Field(strict=True, ge=0, le=10**15)]
 # A billion per event keeps every sum far inside 64-bit micro-units.
 Amount = Annotated[Decimal, Field(ge=0, le=10**9, decimal_places=6, allow_inf_nan=False)]
@@ -66,7 +73,7 @@ class PostMetrics(_Event):
 
     type: Literal["post_metrics"]
     platform: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
-    post_id: Identifier
+    post_id: PostIdentifier
     posted_at: EventTime
     observed_at: EventTime
     followers: Count

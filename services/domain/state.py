@@ -115,6 +115,9 @@ class CreatorState:
     posts: dict[str, PostSnapshot] = field(default_factory=dict)
     buckets: dict[int, Bucket] = field(default_factory=dict)
     settled_to: int = 0
+    # When the newest-arriving snapshot of this creator's reached Kafka (its message timestamp; 0:
+    # not known), for the views' freshness. The processor sets it: apply_event has no message.
+    received_at: float = 0.0
 
     def bucket(self, at: float, watermark: float | None) -> Bucket:
         start = bucket_key(at, watermark)
@@ -168,6 +171,7 @@ class CreatorState:
             },
             "buckets": _bucket_rows(self.buckets),
             "settled_to": self.settled_to,
+            "received_at": self.received_at,
         }
 
     @classmethod
@@ -185,6 +189,7 @@ class CreatorState:
             },
             buckets=_buckets_from(data["buckets"]),
             settled_to=data.get("settled_to", 0),
+            received_at=data.get("received_at", 0.0),
         )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.domain import metrics
 from services.domain.counters import Counters
+from services.domain.freshness import SourceFreshness, source_freshness
 from services.domain.money import from_micros
 from services.domain.state import CreatorState, PostSnapshot
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, tier_of
@@ -141,6 +142,7 @@ class CampaignView(_View):
     trend: list[TrendPoint]
     as_of: datetime | None
     updated_at: datetime
+    freshness: list[SourceFreshness] = []
 
 
 def _totals(c: Counters) -> Totals:
@@ -325,4 +327,5 @@ def campaign_view(
         trend=trend(buckets, watermark),
         as_of=_utc(watermark) if watermark is not None else None,
         updated_at=updated_at,
+        freshness=source_freshness(creators, updated_at),
     )

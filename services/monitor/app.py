@@ -159,7 +159,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
             queued_for = time.time() - message.timestamp
             partition = message.partition
             held_campaigns.partition = held_creators.partition = partition
-            result = processor.process(message.key, message.value)
+            result = processor.process(message.key, message.value, message.timestamp)
             for campaign_id, creator_id in result.touched_creators:
                 changes.creators(campaign_id, (creator_id,))
             telemetry.record_batch(result, _accepted_at(message.headers))

@@ -84,7 +84,11 @@ class Processor:
         found = (self.load_creator(campaign.campaign_id, c) for c in campaign.creator_ids)
         return [c for c in found if c is not None]
 
-    def process(self, key: bytes | None, value: bytes | None) -> BatchResult:
+    def process(
+        self, key: bytes | None, value: bytes | None, received_at: float = 0.0
+    ) -> BatchResult:
+        """Apply one message; ``received_at`` is its Kafka timestamp (when ingest produced it),
+        kept per creator for the views' freshness (0: unknown)."""
         result = BatchResult()
         items = decode_items(value)
         if isinstance(items, DeadLetter):
@@ -112,7 +116,7 @@ class Processor:
                 )
                 result.outcomes[(event.type, "invalid")] += 1
                 continue
-            self._apply(event, item, campaigns, creators, result)
+            self._apply(event, item, campaigns, creators, result, received_at)
         for campaign_id, creator_id in result.touched_creators:
             ckey = creator_key(campaign_id, creator_id)
             self.creators[ckey] = creators[ckey]
@@ -132,6 +136,7 @@ class Processor:
         campaigns: dict[str, CampaignState],
         creators: dict[str, CreatorState],
         result: BatchResult,
+        received_at: float,
     ) -> None:
         campaign = campaigns.get(event.campaign_id)
         if campaign is None:
@@ -152,6 +157,8 @@ class Processor:
             )
         elif applied.outcome is Outcome.APPLIED:
             result.touched_creators.add((event.campaign_id, event.creator_id))
+            if isinstance(event, PostMetrics) and received_at > creator.received_at:
+                creator.received_at = received_at
 
 
 def _type_of(item: Any) -> str:

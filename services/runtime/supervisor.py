@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.domain.keys import Scope
+from services.poller.settings import PollerSettings
 from services.runtime.admin_key import ADMIN_KEY_FILE, issue_service_key, provision_admin_key
 from services.runtime.broker import EmbeddedBroker
 from services.runtime.stack import Stack, StackConfig
@@ -95,7 +96,8 @@ def run_stack(simulate: bool) -> int:
                 ["simulate", "--ingest-url", config.ingest_url, "--truth", str(truth)],
                 env={"PULSE_API_KEY": simulator_key},
             )
-        _print_where_to_look(config, simulate, admin_key_path)
+        polled = _start_poller(stack, config)
+        _print_where_to_look(config, simulate, admin_key_path, polled)
         while True:
             stack.check_alive()
             time.sleep(0.5)
@@ -116,7 +118,29 @@ def run_stack(simulate: bool) -> int:
             broker.stop()
 
 
-def _print_where_to_look(config: StackConfig, simulate: bool, admin_key: Path) -> None:
+def _start_poller(stack: Stack, config: StackConfig) -> list[str]:
+    """Start `pulse poll` when at least one platform's credentials are set; the platforms polled.
+
+    It reads its credentials from this environment itself: only the ingest address and its key,
+    made here as the simulator's is, are handed to it.
+    """
+    try:
+        platforms: list[str] = sorted(PollerSettings().platforms())
+    except ValidationError as exc:
+        raise RuntimeError(f"poller settings: {exc}") from None
+    if platforms:
+        key = issue_service_key(config.database_url, "poller", frozenset({Scope.EVENTS_WRITE}))
+        stack.spawn(
+            "poller",
+            ["poll"],
+            env={"PULSE_POLL_INGEST_URL": config.ingest_url, "PULSE_POLL_INGEST_KEY": key},
+        )
+    return platforms
+
+
+def _print_where_to_look(
+    config: StackConfig, simulate: bool, admin_key: Path, polled: list[str]
+) -> None:
     lines = [
         "Campaign Pulse is running. Ctrl-C stops everything.",
         f"  admin key      {admin_key}  (mode 0600; every route but /healthz, /readyz and "
@@ -131,6 +155,11 @@ def _print_where_to_look(config: StackConfig, simulate: bool, admin_key: Path) -
         f"  alerts         {config.api_url}/v1/alerts   (live: {config.api_url}/v1/alerts/stream)",
         f"  API docs       {config.api_url}/docs",
         f"  send events    POST {config.ingest_url}/v1/events",
+        f"  poller         polling {', '.join(polled)} (posts: POST {config.api_url}"
+        "/v1/campaigns/{id}/posts)"
+        if polled
+        else "  poller         off: no platform credentials (PULSE_POLL_INSTAGRAM_TOKEN, "
+        "PULSE_POLL_TIKTOK_TOKEN, PULSE_POLL_YOUTUBE_API_KEY)",
         f"  metrics        {config.api_url}/metrics  {config.ingest_url}/metrics  "
         f"{config.monitor_metrics_url}  "
         f"http://127.0.0.1:{config.notifier_metrics_port}/metrics",

@@ -9,8 +9,8 @@ Mapping: ``viewCount``, ``likeCount``, ``commentCount`` → views, likes, commen
 requested). ``favoriteCount`` is ignored (the contract has no favourites). The Data API has no
 shares, saves or clicks: all 0 (shares exist only in YouTube Analytics, which needs the owner's
 consent). A missing ``viewCount`` or ``commentCount`` is refused: only a hidden like count is
-documented as absent. A video id starting with ``-`` or ``_`` is refused by the event contract,
-whose identifiers start with a letter or a digit.
+documented as absent. A video id may start with ``-`` or ``_``: the contract's ``post_id`` allows
+it (its other identifiers still start with a letter or a digit).
 
 Hidden likes: when the creator hides the like count, ``likeCount`` is absent, not "0". The
 snapshot carries likes 0 rather than being refused, because hiding is a lasting choice, not a

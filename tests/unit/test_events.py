@@ -271,9 +271,22 @@ def test_an_item_must_be_an_object(item: Any) -> None:
 
 
 @pytest.mark.parametrize("name", ["event_id", "campaign_id", "creator_id", "post_id"])
-@pytest.mark.parametrize("value", ["", " padded", "-leading-dash", "a/b", "x" * 129, 42])
+@pytest.mark.parametrize("value", ["", " padded", "a/b", "x" * 129, 42])
 def test_an_identifier_is_a_short_safe_string(name: str, value: Any) -> None:
     assert error_fields(with_fields("post_metrics", **{name: value})) == {name}
+
+
+@pytest.mark.parametrize("name", ["event_id", "campaign_id", "creator_id"])
+@pytest.mark.parametrize("value", ["-leading-dash", "_leading-underscore"])
+def test_other_identifiers_start_with_a_letter_or_digit(name: str, value: str) -> None:
+    assert error_fields(with_fields("post_metrics", **{name: value})) == {name}
+
+
+@pytest.mark.parametrize("value", ["-s-_Mh1QhMc", "_abcdefghij"])
+def test_a_post_id_may_start_with_a_dash_or_underscore_as_youtube_ids_do(value: str) -> None:
+    event = parse_event(with_fields("post_metrics", post_id=value))
+    assert isinstance(event, PostMetrics)
+    assert event.post_id == value
 
 
 def test_errors_carry_the_item_index() -> None:

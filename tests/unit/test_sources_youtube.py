@@ -59,6 +59,11 @@ def test_a_video_maps_to_a_valid_snapshot() -> None:
     assert counts(event) == (81_234, 2456, 312, 0, 0, 0)
 
 
+def test_an_id_starting_with_a_dash_is_a_valid_snapshot() -> None:
+    event = reparsed(youtube.post_metrics({**video(), "id": "-s-_Mh1QhMc"}, CONTEXT))
+    assert event.event_id == "youtube:-s-_Mh1QhMc@2026-05-01T12:00:00.000000Z"
+
+
 def test_hidden_likes_are_absent_and_read_as_zero() -> None:
     event = reparsed(youtube.post_metrics(video(likeCount=...), CONTEXT))
     assert (event.views, event.likes, event.comments) == (81_234, 0, 312)
@@ -116,8 +121,6 @@ def test_a_bad_publish_time_is_refused(published: Any, reason: str) -> None:
         ({"id": "Ks-_Mh1QhMc", "statistics": ["81234"]}, "statistics"),
         ({**video(), "snippet": "x"}, "snippet"),
         ({**video(), "id": None}, "id"),
-        # The contract's identifiers start with a letter or digit; some YouTube ids do not.
-        ({**video(), "id": "-s-_Mh1QhMc"}, "post_id"),
         ({**video(), "snippet": {"publishedAt": "2026-05-02T08:00:00Z"}}, "observed_at"),
     ],
 )

@@ -190,6 +190,30 @@ function contributorsBlock(campaign) {
   return el("section", { class: "drivers" }, el("h4", {}, "Top contributing creators"), body);
 }
 
+// How long ago an instant was, in the largest unit that fits ("3 h", "2 d").
+function age(iso) {
+  const minutes = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.round(minutes / 60)} h`;
+  return `${Math.round(minutes / 1440)} d`;
+}
+
+const SOURCE_LABEL = { instagram: "Instagram", tiktok: "TikTok", youtube: "YouTube" };
+
+// Per source: when its snapshots last arrived and how old the newest one is, measured now (the
+// stored view was built when data last changed), with the platform's documented reporting delay.
+function freshnessBlock(campaign) {
+  const sources = campaign.freshness || [];
+  if (!sources.length) return null;
+  return el("section", { class: "freshness" }, el("h4", {}, "Data freshness"),
+    el("ul", {}, sources.map((source) =>
+      el("li", { "data-source": source.source },
+        el("span", { class: "source" }, SOURCE_LABEL[source.source] || source.source),
+        ` newest snapshot ${age(source.newest_snapshot_at)} old · `
+        + (source.last_received_at ? `arrived ${when(source.last_received_at)}` : "arrival unknown"),
+        source.note ? el("span", { class: "delay-note" }, ` · ${source.note}`) : null))));
+}
+
 // ---- Charts: inline SVG lines over the seven-day trend ----
 
 const ROLLING_STEPS = 4; // four six-hour trend steps: a day
@@ -313,7 +337,8 @@ function campaignCard(campaign) {
       kpi("CAC", currency || "", money(totals.cac, currency)),
       kpi("ROAS", "", ratio(totals.roas)),
       kpi("Spend", "lifetime", money(totals.spend, currency))),
-    el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign))),
+    el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign)),
+    freshnessBlock(campaign)),
   el("div", { class: "charts" },
     chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
       percent, "tone-er"),
