@@ -29,7 +29,7 @@ async def serve(settings: PollerSettings, once: bool = False) -> int:
     if not platforms:
         print(
             "pulse poll: no platform credentials: set PULSE_POLL_INSTAGRAM_TOKEN, "
-            "PULSE_POLL_TIKTOK_TOKEN or PULSE_POLL_YOUTUBE_API_KEY (with its _BASE_URL)",
+            "PULSE_POLL_TIKTOK_TOKEN or PULSE_POLL_YOUTUBE_API_KEY",
             file=sys.stderr,
         )
         return 2

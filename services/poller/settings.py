@@ -2,17 +2,18 @@
 
 A platform is polled when its credential is set: ``PULSE_POLL_INSTAGRAM_TOKEN`` (a Graph API
 access token with ``instagram_manage_insights``), ``PULSE_POLL_TIKTOK_TOKEN`` (a user access token
-with ``video.list``), ``PULSE_POLL_YOUTUBE_API_KEY`` (a Data API key). Its base URL
-(``PULSE_POLL_<PLATFORM>_BASE_URL``) must be set with it: the root the platform's documentation
-gives (for Instagram with the Graph API version), or a local stand-in for tests. Credentials are
-``SecretStr``: they are shown as ``**********`` in any log, repr or error.
+with ``video.list``), ``PULSE_POLL_YOUTUBE_API_KEY`` (a Data API key). Each platform's API root
+(``PULSE_POLL_<PLATFORM>_BASE_URL``) defaults to the one its documentation gives (for Instagram
+with a Graph API version, which Meta retires about two years after release: keep it current) and
+points at a local stand-in in tests. Credentials are ``SecretStr``: they are shown as
+``**********`` in any log, repr or error.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.domain.post_refs import PLATFORMS, Platform
@@ -39,15 +40,15 @@ class PollerSettings(SharedSettings):
         default=None, description="An API key with events:write; `pulse run` makes one."
     )
     instagram_token: SecretStr | None = None
-    instagram_base_url: str | None = None
+    instagram_base_url: str = "https://graph.facebook.com/v23.0"
     # Meta's Graph API limits by a rolling hourly budget per app and account; a conservative
     # steady rate keeps clear of it. Set it to the app's own limit.
     instagram_requests_per_minute: float = Field(default=60.0, gt=0)
     tiktok_token: SecretStr | None = None
-    tiktok_base_url: str | None = None
+    tiktok_base_url: str = "https://open.tiktokapis.com"
     tiktok_requests_per_minute: float = Field(default=600.0, gt=0)
     youtube_api_key: SecretStr | None = None
-    youtube_base_url: str | None = None
+    youtube_base_url: str = "https://www.googleapis.com"
     # The Data API is limited by daily quota units, not per minute (videos.list: 1 unit for up to
     # 50 videos); this only spreads the calls.
     youtube_requests_per_minute: float = Field(default=60.0, gt=0)
@@ -70,24 +71,17 @@ class PollerSettings(SharedSettings):
         PollSchedule.parse(value)
         return value
 
-    @model_validator(mode="after")
-    def _credentials_come_with_a_base_url(self) -> PollerSettings:
-        for platform in PLATFORMS:
-            if self._credential(platform) is not None and self._base_url(platform) is None:
-                raise ValueError(
-                    f"PULSE_POLL_{platform.upper()}_BASE_URL must be set with the "
-                    f"{platform} credential: the API root to poll"
-                )
-        return self
+    @field_validator("instagram_base_url", "tiktok_base_url", "youtube_base_url")
+    @classmethod
+    def _base_url_is_http(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL: the API root to poll")
+        return value.rstrip("/")
 
     def _credential(self, platform: Platform) -> SecretStr | None:
         name = "youtube_api_key" if platform == "youtube" else f"{platform}_token"
         credential: SecretStr | None = getattr(self, name)
         return credential if credential is not None and credential.get_secret_value() else None
-
-    def _base_url(self, platform: Platform) -> str | None:
-        base: str | None = getattr(self, f"{platform}_base_url")
-        return base.rstrip("/") if base else None
 
     @property
     def poll_schedule(self) -> PollSchedule:
@@ -97,12 +91,12 @@ class PollerSettings(SharedSettings):
         """The platforms whose credentials are configured, with where and how fast to call."""
         configured: dict[Platform, PlatformAccess] = {}
         for platform in PLATFORMS:
-            credential, base_url = self._credential(platform), self._base_url(platform)
-            if credential is not None and base_url is not None:
+            credential = self._credential(platform)
+            if credential is not None:
                 configured[platform] = PlatformAccess(
                     platform,
                     credential,
-                    base_url,
+                    getattr(self, f"{platform}_base_url"),
                     getattr(self, f"{platform}_requests_per_minute"),
                 )
         return configured

@@ -59,11 +59,11 @@ def test_without_credentials_no_poller_starts_and_the_run_says_so(
     assert "poller         off: no platform credentials" in capsys.readouterr().out
 
 
-def test_a_credential_without_its_base_url_stops_the_run_naming_the_setting(
+def test_a_base_url_that_is_not_http_stops_the_run_naming_the_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PULSE_POLL_YOUTUBE_API_KEY", "yt-key-s3cret")
-    monkeypatch.delenv("PULSE_POLL_YOUTUBE_BASE_URL", raising=False)
-    with pytest.raises(RuntimeError, match="PULSE_POLL_YOUTUBE_BASE_URL must be set") as raised:
+    monkeypatch.setenv("PULSE_POLL_YOUTUBE_BASE_URL", "ftp://videos.invalid")
+    with pytest.raises(RuntimeError, match="youtube_base_url") as raised:
         _start_poller(_stack(tmp_path), _stack(tmp_path).config)
     assert "yt-key-s3cret" not in str(raised.value)
