@@ -15,6 +15,7 @@ from services.api.routes import (
     keys,
     operations,
     session,
+    sources,
     status_page,
     webhooks,
 )
@@ -27,6 +28,7 @@ from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.keys import AuditLog, KeyRepository
 from services.storage.repository import StatusRepository
+from services.storage.shopify import ShopifyRepository
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 ROUTERS = (
@@ -34,6 +36,7 @@ ROUTERS = (
     configs.router,
     alerts.router,
     webhooks.router,
+    sources.router,
     keys.router,
     session.router,
     operations.router,
@@ -54,6 +57,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.alerts = AlertRepository(engine)
             app.state.webhooks = WebhookRepository(engine)
             app.state.campaign_configs = CampaignConfigRepository(engine)
+            app.state.shopify = ShopifyRepository(engine)
             app.state.keys = KeyRepository(engine)
             app.state.audit = AuditLog(engine)
             app.state.authenticator = Authenticator(app.state.keys, settings.key_cache_seconds)

@@ -24,6 +24,7 @@ from services.service_layer.access import Authenticator
 from services.storage.alerts import AlertRepository
 from services.storage.keys import AuditLog, KeyRepository
 from services.storage.repository import StatusRepository
+from services.storage.shopify import ShopifyRepository
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 T = TypeVar("T")
@@ -41,6 +42,7 @@ __all__ = [
     "KeysAdmin",
     "Publisher",
     "Settings",
+    "Shopify",
     "Statuses",
     "Webhooks",
     "WebhooksReader",
@@ -66,6 +68,7 @@ Configs = Annotated[
     CampaignConfigRepository, Depends(_from_state("campaign_configs", CampaignConfigRepository))
 ]
 Publisher = Annotated[ConfigPublisher, Depends(_from_state("config_publisher", ConfigPublisher))]
+Shopify = Annotated[ShopifyRepository, Depends(_from_state("shopify", ShopifyRepository))]
 Keys = Annotated[KeyRepository, Depends(_from_state("keys", KeyRepository))]
 Audit = Annotated[AuditLog, Depends(_from_state("audit", AuditLog))]
 AuthenticatorDep = Annotated[Authenticator, Depends(_from_state("authenticator", Authenticator))]

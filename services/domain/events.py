@@ -1,6 +1,6 @@
 """The public event contract: what producers send and what the monitor consumes.
 
-Three event types share an envelope (``type``, ``event_id``, ``campaign_id``, ``creator_id`` and an
+Four event types share an envelope (``type``, ``event_id``, ``campaign_id``, ``creator_id`` and an
 event time). Validation is strict: unknown fields, wrong types, negative counts and impossible
 times are rejected with the field that is wrong and why.
 """
@@ -138,9 +138,37 @@ class Spend(_Event):
         return to_micros(self.amount)
 
 
-Event = Annotated[PostMetrics | Conversion | Spend, Field(discriminator="type")]
-EVENT_ADAPTER: TypeAdapter[PostMetrics | Conversion | Spend] = TypeAdapter(Event)
-EVENT_TYPES = ("post_metrics", "conversion", "spend")
+class ConversionReversal(_Event):
+    """Takes back what an earlier conversion brought: a cancelled or refunded order.
+
+    ``revenue`` is what goes back (all of it or part, for a partial refund) and ``new_customer``
+    whether the customer the conversion won goes back too. The producer keeps a reversal within
+    what the conversion brought (see docs/shopify.md); the monitor never lets a creator's revenue
+    or new customers go below zero.
+    """
+
+    type: Literal["conversion_reversal"]
+    reverses: Identifier
+    occurred_at: EventTime
+    revenue: Amount
+    currency: CurrencyCode
+    new_customer: Annotated[bool, Field(strict=True)] = False
+
+    _occurred_at_is_real = field_validator("occurred_at")(_not_before_social_media)
+
+    @property
+    def event_time(self) -> datetime:
+        return self.occurred_at
+
+    @property
+    def revenue_micros(self) -> int:
+        return to_micros(self.revenue)
+
+
+AnyEvent = PostMetrics | Conversion | Spend | ConversionReversal
+Event = Annotated[AnyEvent, Field(discriminator="type")]
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
+EVENT_TYPES = ("post_metrics", "conversion", "spend", "conversion_reversal")
 
 
 class FieldError(BaseModel):
@@ -181,7 +209,7 @@ def _error_field(error: Any) -> str:
 
 def parse_event(
     raw: Any, index: int = 0, now: datetime | None = None, max_clock_skew: timedelta | None = None
-) -> PostMetrics | Conversion | Spend | list[FieldError]:
+) -> AnyEvent | list[FieldError]:
     """Validate one decoded JSON item; return the event or the reasons it was rejected.
 
     ``now`` and ``max_clock_skew`` reject event times in the future; the monitor leaves them out so
@@ -207,5 +235,5 @@ def parse_event(
     return event
 
 
-def event_currency(event: PostMetrics | Conversion | Spend) -> str | None:
+def event_currency(event: AnyEvent) -> str | None:
     return None if isinstance(event, PostMetrics) else event.currency
