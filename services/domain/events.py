@@ -96,16 +96,12 @@ class PostMetrics(_Event):
         return self.likes + self.comments + self.shares + self.saves
 
 
-class Conversion(_Event):
-    """A purchase, sign-up or other conversion attributed to a creator."""
+class _RevenueEvent(_Event):
+    """What a conversion and its reversal share: when, and how much revenue in which currency."""
 
-    type: Literal["conversion"]
     occurred_at: EventTime
     revenue: Amount
     currency: CurrencyCode
-    new_customer: Annotated[bool, Field(strict=True)]
-    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")] = "purchase"
-    attribution: Literal["promo_code", "link", "other"] = "link"
 
     _occurred_at_is_real = field_validator("occurred_at")(_not_before_social_media)
 
@@ -116,6 +112,15 @@ class Conversion(_Event):
     @property
     def revenue_micros(self) -> int:
         return to_micros(self.revenue)
+
+
+class Conversion(_RevenueEvent):
+    """A purchase, sign-up or other conversion attributed to a creator."""
+
+    type: Literal["conversion"]
+    new_customer: Annotated[bool, Field(strict=True)]
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")] = "purchase"
+    attribution: Literal["promo_code", "link", "other"] = "link"
 
 
 class Spend(_Event):
@@ -138,7 +143,7 @@ class Spend(_Event):
         return to_micros(self.amount)
 
 
-class ConversionReversal(_Event):
+class ConversionReversal(_RevenueEvent):
     """Takes back what an earlier conversion brought: a cancelled or refunded order.
 
     ``revenue`` is what goes back (all of it or part, for a partial refund) and ``new_customer``
@@ -149,20 +154,7 @@ class ConversionReversal(_Event):
 
     type: Literal["conversion_reversal"]
     reverses: Identifier
-    occurred_at: EventTime
-    revenue: Amount
-    currency: CurrencyCode
     new_customer: Annotated[bool, Field(strict=True)] = False
-
-    _occurred_at_is_real = field_validator("occurred_at")(_not_before_social_media)
-
-    @property
-    def event_time(self) -> datetime:
-        return self.occurred_at
-
-    @property
-    def revenue_micros(self) -> int:
-        return to_micros(self.revenue)
 
 
 AnyEvent = PostMetrics | Conversion | Spend | ConversionReversal

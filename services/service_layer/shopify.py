@@ -10,7 +10,7 @@ explained in docs/shopify.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -46,7 +46,7 @@ def _amount(micros: int) -> str:
 
 
 def _time(at: datetime) -> str:
-    return at.isoformat()
+    return at.astimezone(UTC).isoformat()
 
 
 def _validated(raw: dict[str, Any]) -> dict[str, Any]:

@@ -250,7 +250,8 @@ class ShopifyRepository:
                 reversed_micros=0,
                 customer_reversed=False,
             )
-            created = connection.execute(insert.on_conflict_do_nothing()).rowcount == 1
+            inserted = insert.on_conflict_do_nothing().returning(_ORDERS.c.order_id)
+            created = connection.execute(inserted).first() is not None
             stored = _order_row(connection, shop, order.order_id)
             assert stored is not None
             return _order(stored), created
