@@ -15,7 +15,7 @@ def order(
     order_id: int = ORDER_ID,
     codes: tuple[str, ...] = ("ana10",),
     customer_id: int | None = CUSTOMER_ID,
-    total_price: str = "89.90",
+    total_price: Any = "89.90",
     created_at: str = "2026-11-30T10:15:00-05:00",
     **changes: Any,
 ) -> dict[str, Any]:

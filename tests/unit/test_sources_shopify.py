@@ -73,8 +73,8 @@ def test_a_guest_order_and_one_without_codes() -> None:
 
 
 def test_the_customer_journey_order_index_is_read() -> None:
-    journey = {"customerJourneySummary": {"customerOrderIndex": 3, "daysToConversion": 2}}
-    assert parse_order(order(**journey)).customer_order_index == 3
+    journey = {"customerOrderIndex": 3, "daysToConversion": 2}
+    assert parse_order(order(customerJourneySummary=journey)).customer_order_index == 3
 
 
 def test_a_cancellation_has_its_time() -> None:
