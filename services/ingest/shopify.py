@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -26,7 +26,7 @@ from services.ingest import telemetry
 from services.ingest.body import read_body
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
 from services.ingest.settings import IngestSettings
-from services.service_layer.shopify import TOPICS, handle_webhook
+from services.service_layer.shopify import TOPICS, Handled, handle_webhook
 from services.sources.common import SourceError
 from services.sources.shopify import signature_matches
 from services.storage.shopify import ShopifyRepository
@@ -140,7 +140,7 @@ def shopify_router(
             outcome=handled.outcome, events=len(handled.events), detail=handled.detail
         )
 
-    async def _handle(shop: str, topic: str, label: str, body: bytes) -> Any:
+    async def _handle(shop: str, topic: str, label: str, body: bytes) -> Handled:
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:

@@ -41,7 +41,7 @@ from services.domain.money import MICROS_PER_UNIT, to_micros
 from services.notifier.signing import new_secret
 from services.storage.alerts import AlertEventRow
 from services.storage.models import Base, optional_stored_time, stored_time
-from services.storage.shopify import (
+from services.storage.promo_codes import (
     PromoCodeTaken,
     promo_code_conflicts,
     promo_codes_of,

@@ -24,9 +24,9 @@ from sqlalchemy import Engine, delete
 
 from services.domain.config import CampaignConfig
 from services.ingest.settings import IngestSettings
+from services.storage.promo_codes import PromoCodeRow
 from services.storage.shopify import (
     OrderSeen,
-    PromoCodeRow,
     ShopifyCustomerRow,
     ShopifyOrderRow,
     ShopifyRepository,
@@ -45,10 +45,9 @@ CAMPAIGN = "spring-launch"
 ORDER_EVENT = f"shopify:{SHOP}:order:{ORDER_ID}"
 
 
-@pytest.fixture
-def shop(engine: Engine) -> ShopifyRepository:
-    """The shop's secret and the campaign's codes, on a database emptied of earlier shops (the
-    PostgreSQL one lives for the session)."""
+def clear_shopify(engine: Engine) -> None:
+    """Empty the Shopify tables and the configurations: the PostgreSQL database lives for the
+    session."""
     with engine.begin() as connection:
         for table in (
             ShopifyWebhookRow,
@@ -60,6 +59,12 @@ def shop(engine: Engine) -> ShopifyRepository:
             CampaignConfigRow,
         ):
             connection.execute(delete(table))
+
+
+@pytest.fixture
+def shop(engine: Engine) -> ShopifyRepository:
+    """The shop's secret and the campaign's codes, on emptied tables."""
+    clear_shopify(engine)
     store = ShopifyRepository(engine)
     store.set_secret(SHOP, SECRET, datetime.now(UTC))
     config = CampaignConfig(

@@ -10,14 +10,13 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 
 from services.api.app import create_app
 from services.api.settings import ApiSettings
 from services.domain.keys import Scope
-from services.storage.shopify import PromoCodeRow, ShopifyShopRow
-from services.storage.webhooks import CampaignConfigRow
 from tests.integration.conftest import bearer
+from tests.integration.test_shopify import clear_shopify
 from tests.shopify_payloads import SHOP
 
 pytestmark = pytest.mark.integration
@@ -30,9 +29,7 @@ async def api(
     engine: Engine, database_url: str, kafka_bootstrap: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[FastAPI]:
     monkeypatch.setenv("PULSE_CONFIG_TOPIC", f"pulse.campaign-config.test-{uuid.uuid4().hex[:10]}")
-    with engine.begin() as connection:
-        for table in (PromoCodeRow, ShopifyShopRow, CampaignConfigRow):
-            connection.execute(delete(table))
+    clear_shopify(engine)
     settings = ApiSettings.model_validate(
         {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
     )

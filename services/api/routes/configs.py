@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Path, status
 from services.api.config_publisher import ConfigNotPublished
 from services.api.deps import Audit, CampaignsReader, CampaignsWriter, Configs, Publisher, Settings
 from services.domain.config import CampaignConfig, CampaignSettings
-from services.storage.shopify import PromoCodeTaken
+from services.storage.promo_codes import PromoCodeTaken
 
 CAMPAIGN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$"
 CampaignId = Annotated[str, Path(min_length=1, max_length=128, pattern=CAMPAIGN_ID_PATTERN)]
