@@ -16,6 +16,7 @@ from services.api.routes import (
     operations,
     posts,
     session,
+    sources,
     status_page,
     webhooks,
 )
@@ -29,6 +30,7 @@ from services.storage.db import make_engine, migrate
 from services.storage.keys import AuditLog, KeyRepository
 from services.storage.posts import WatchedPostRepository
 from services.storage.repository import StatusRepository
+from services.storage.shopify import ShopifyRepository
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 ROUTERS = (
@@ -37,6 +39,7 @@ ROUTERS = (
     posts.router,
     alerts.router,
     webhooks.router,
+    sources.router,
     keys.router,
     session.router,
     operations.router,
@@ -57,6 +60,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.alerts = AlertRepository(engine)
             app.state.webhooks = WebhookRepository(engine)
             app.state.campaign_configs = CampaignConfigRepository(engine)
+            app.state.shopify = ShopifyRepository(engine)
             app.state.keys = KeyRepository(engine)
             app.state.watched_posts = WatchedPostRepository(engine)
             app.state.audit = AuditLog(engine)

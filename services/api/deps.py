@@ -25,6 +25,7 @@ from services.storage.alerts import AlertRepository
 from services.storage.keys import AuditLog, KeyRepository
 from services.storage.posts import WatchedPostRepository
 from services.storage.repository import StatusRepository
+from services.storage.shopify import ShopifyRepository
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 T = TypeVar("T")
@@ -42,6 +43,7 @@ __all__ = [
     "KeysAdmin",
     "Publisher",
     "Settings",
+    "Shopify",
     "Statuses",
     "WatchedPosts",
     "Webhooks",
@@ -71,6 +73,7 @@ WatchedPosts = Annotated[
     WatchedPostRepository, Depends(_from_state("watched_posts", WatchedPostRepository))
 ]
 Publisher = Annotated[ConfigPublisher, Depends(_from_state("config_publisher", ConfigPublisher))]
+Shopify = Annotated[ShopifyRepository, Depends(_from_state("shopify", ShopifyRepository))]
 Keys = Annotated[KeyRepository, Depends(_from_state("keys", KeyRepository))]
 Audit = Annotated[AuditLog, Depends(_from_state("audit", AuditLog))]
 AuthenticatorDep = Annotated[Authenticator, Depends(_from_state("authenticator", Authenticator))]

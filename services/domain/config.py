@@ -7,7 +7,7 @@ whose value is ``CampaignConfig`` as JSON; the monitor reads it from there.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AwareDatetime,
@@ -21,6 +21,9 @@ from pydantic import (
 
 from services.domain.detection import CampaignTargets, Sensitivity
 from services.domain.events import Amount, CurrencyCode, Identifier
+from services.domain.shopify import PromoCode, ShopDomain, normalise_code
+
+MAX_PROMO_CODES = 1_000
 
 PositiveAmount = Annotated[Decimal, Field(gt=0, le=10**9, decimal_places=6, allow_inf_nan=False)]
 
@@ -40,6 +43,16 @@ class CampaignSettings(BaseModel):
     sensitivity: Sensitivity = Field(
         default="normal", description="How readily the monitor calls the campaign decaying."
     )
+    shop_domain: ShopDomain | None = Field(
+        default=None,
+        description="The Shopify shop (`name.myshopify.com`) whose orders carry the promo codes.",
+    )
+    promo_codes: dict[PromoCode, Identifier] = Field(
+        default_factory=dict,
+        max_length=MAX_PROMO_CODES,
+        description="Discount code → creator id. Case-insensitive (stored upper-case); a code "
+        "belongs to one campaign of a shop. Needs `shop_domain`.",
+    )
 
     @field_validator("currency")
     @classmethod
@@ -49,6 +62,28 @@ class CampaignSettings(BaseModel):
         if currency is None and money:
             raise ValueError(f"is required when {' and '.join(money)} is set")
         return currency
+
+    @field_validator("promo_codes", mode="before")
+    @classmethod
+    def _codes_differ_once_normalised(cls, codes: Any) -> Any:
+        if not isinstance(codes, dict):
+            return codes
+        seen: dict[str, Any] = {}
+        for code in codes:
+            key = normalise_code(code) if isinstance(code, str) else code
+            if key in seen:
+                raise ValueError(
+                    f"{seen[key]!r} and {code!r} are the same code: codes are case-insensitive"
+                )
+            seen[key] = code
+        return codes
+
+    @field_validator("promo_codes")
+    @classmethod
+    def _codes_name_their_shop(cls, codes: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        if codes and info.data.get("shop_domain") is None:
+            raise ValueError("need shop_domain: a code is only unique within one shop")
+        return codes
 
 
 class CampaignConfig(CampaignSettings):

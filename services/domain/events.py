@@ -1,6 +1,6 @@
 """The public event contract: what producers send and what the monitor consumes.
 
-Three event types share an envelope (``type``, ``event_id``, ``campaign_id``, ``creator_id`` and an
+Four event types share an envelope (``type``, ``event_id``, ``campaign_id``, ``creator_id`` and an
 event time). Validation is strict: unknown fields, wrong types, negative counts and impossible
 times are rejected with the field that is wrong and why.
 """
@@ -103,16 +103,12 @@ class PostMetrics(_Event):
         return self.likes + self.comments + self.shares + self.saves
 
 
-class Conversion(_Event):
-    """A purchase, sign-up or other conversion attributed to a creator."""
+class _RevenueEvent(_Event):
+    """What a conversion and its reversal share: when, and how much revenue in which currency."""
 
-    type: Literal["conversion"]
     occurred_at: EventTime
     revenue: Amount
     currency: CurrencyCode
-    new_customer: Annotated[bool, Field(strict=True)]
-    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")] = "purchase"
-    attribution: Literal["promo_code", "link", "other"] = "link"
 
     _occurred_at_is_real = field_validator("occurred_at")(_not_before_social_media)
 
@@ -123,6 +119,15 @@ class Conversion(_Event):
     @property
     def revenue_micros(self) -> int:
         return to_micros(self.revenue)
+
+
+class Conversion(_RevenueEvent):
+    """A purchase, sign-up or other conversion attributed to a creator."""
+
+    type: Literal["conversion"]
+    new_customer: Annotated[bool, Field(strict=True)]
+    kind: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")] = "purchase"
+    attribution: Literal["promo_code", "link", "other"] = "link"
 
 
 class Spend(_Event):
@@ -145,9 +150,24 @@ class Spend(_Event):
         return to_micros(self.amount)
 
 
-Event = Annotated[PostMetrics | Conversion | Spend, Field(discriminator="type")]
-EVENT_ADAPTER: TypeAdapter[PostMetrics | Conversion | Spend] = TypeAdapter(Event)
-EVENT_TYPES = ("post_metrics", "conversion", "spend")
+class ConversionReversal(_RevenueEvent):
+    """Takes back what an earlier conversion brought: a cancelled or refunded order.
+
+    ``revenue`` is what goes back (all of it or part, for a partial refund) and ``new_customer``
+    whether the customer the conversion won goes back too. The producer keeps a reversal within
+    what the conversion brought (see docs/shopify.md); the monitor never lets a creator's revenue
+    or new customers go below zero.
+    """
+
+    type: Literal["conversion_reversal"]
+    reverses: Identifier
+    new_customer: Annotated[bool, Field(strict=True)] = False
+
+
+AnyEvent = PostMetrics | Conversion | Spend | ConversionReversal
+Event = Annotated[AnyEvent, Field(discriminator="type")]
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
+EVENT_TYPES = ("post_metrics", "conversion", "spend", "conversion_reversal")
 
 
 class FieldError(BaseModel):
@@ -188,7 +208,7 @@ def _error_field(error: Any) -> str:
 
 def parse_event(
     raw: Any, index: int = 0, now: datetime | None = None, max_clock_skew: timedelta | None = None
-) -> PostMetrics | Conversion | Spend | list[FieldError]:
+) -> AnyEvent | list[FieldError]:
     """Validate one decoded JSON item; return the event or the reasons it was rejected.
 
     ``now`` and ``max_clock_skew`` reject event times in the future; the monitor leaves them out so
@@ -214,5 +234,5 @@ def parse_event(
     return event
 
 
-def event_currency(event: PostMetrics | Conversion | Spend) -> str | None:
+def event_currency(event: AnyEvent) -> str | None:
     return None if isinstance(event, PostMetrics) else event.currency

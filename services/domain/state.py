@@ -5,8 +5,11 @@ Exactness under at-least-once delivery comes from here, not from the transport:
 - a post contributes its latest snapshot (greatest ``observed_at``); an older or equal snapshot
   changes nothing, a newer one adds only its difference to the last one (which may be negative when
   a platform revises counts down);
-- spend and conversions count once per ``event_id``: the ids live in the bucket they were counted
-  in for as long as the allowed lateness, so a redelivered event is always recognised;
+- spend, conversions and conversion reversals count once per ``event_id``: the ids live in the
+  bucket they were counted in for as long as the allowed lateness, so a redelivered event is
+  always recognised;
+- a reversal takes back revenue and the new customer, never more than the creator has counted
+  (the producer caps it per order; this only keeps the totals from going below zero);
 - an event older than the campaign's watermark minus the allowed lateness is refused (its bucket no
   longer remembers what was counted) and goes to the dead-letter topic.
 
@@ -21,7 +24,14 @@ from enum import Enum
 from typing import Any
 
 from services.domain.counters import Counters
-from services.domain.events import Conversion, PostMetrics, Spend, event_currency
+from services.domain.events import (
+    AnyEvent,
+    Conversion,
+    ConversionReversal,
+    PostMetrics,
+    Spend,
+    event_currency,
+)
 from services.domain.windows import BLOCK, HOUR, block_start, bucket_key, bucket_start, hourly_from
 
 
@@ -245,7 +255,7 @@ def _difference(new: Counters, old: Counters) -> Counters:
 
 def _too_late(
     campaign: CampaignState,
-    event: PostMetrics | Conversion | Spend,
+    event: AnyEvent,
     at: float,
     allowed_lateness: float,
 ) -> Applied | None:
@@ -262,7 +272,7 @@ def _too_late(
 def apply_event(
     campaign: CampaignState,
     creator: CreatorState,
-    event: PostMetrics | Conversion | Spend,
+    event: AnyEvent,
     allowed_lateness: float,
     retention: float,
 ) -> Applied:
@@ -323,7 +333,7 @@ def _apply_snapshot(
 def _apply_once(
     campaign: CampaignState,
     creator: CreatorState,
-    event: Conversion | Spend,
+    event: Conversion | Spend | ConversionReversal,
     at: float,
     allowed_lateness: float,
 ) -> Applied:
@@ -334,14 +344,25 @@ def _apply_once(
         return late
     if isinstance(event, Spend):
         delta = Counters(spend_micros=event.amount_micros)
-    else:
+    elif isinstance(event, Conversion):
         delta = Counters(
             conversions=1,
             new_customers=int(event.new_customer),
             revenue_micros=event.revenue_micros,
         )
+    else:
+        delta = _reversal(creator.lifetime, event)
     bucket = creator.bucket(at, campaign.watermark)
     bucket.counters.add(delta)
     bucket.remember(event.event_id)
     creator.lifetime.add(delta)
     return APPLIED
+
+
+def _reversal(lifetime: Counters, event: ConversionReversal) -> Counters:
+    """What a reversal takes back: its revenue and new customer, within what the creator has."""
+    new_customer = event.new_customer and lifetime.new_customers > 0
+    return Counters(
+        new_customers=-int(new_customer),
+        revenue_micros=-min(event.revenue_micros, max(lifetime.revenue_micros, 0)),
+    )

@@ -25,6 +25,7 @@ from services.ingest.body import body_document, decode, media_type, read_body
 from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
 from services.ingest.rate_limit import KeyRateLimiter, RateLimited
 from services.ingest.settings import IngestSettings
+from services.ingest.shopify import shopify_router
 from services.runtime.docs import DETAIL, document_common_responses, serve_docs
 from services.runtime.http import serve
 from services.runtime.methods import list_allowed_methods
@@ -34,6 +35,7 @@ from services.service_layer.access import Authenticator
 from services.storage.db import make_engine, migrate
 from services.storage.keys import KeyRepository
 from services.storage.repository import StatusRepository
+from services.storage.shopify import ShopifyRepository
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +57,7 @@ class Ingest:
         self.engine = make_engine(settings.database_url)
         self.repository = StatusRepository(self.engine)
         self.authenticator = Authenticator(KeyRepository(self.engine), settings.key_cache_seconds)
+        self.shopify = ShopifyRepository(self.engine)
 
     def known_currencies(self, campaign_ids: set[str]) -> dict[str, str]:
         try:
@@ -121,7 +124,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="Campaign Pulse ingest",
-        description="Send post metrics, conversions and spend; see the README for the contract.",
+        description="Send post metrics, conversions, spend and reversals; receive Shopify "
+        "webhooks. See the README for the contract.",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -214,6 +218,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
         if not valid:
             response.status_code = 422
         return result
+
+    app.include_router(shopify_router(settings, ingest.publisher, ingest.shopify))
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

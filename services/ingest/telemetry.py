@@ -65,3 +65,18 @@ def record_rejected(event_type: str, reason: str) -> None:
 def record_accepted(event_types: Iterable[str]) -> None:
     for event_type, count in Tally(event_types).items():
         EVENTS.labels(event_type, "accepted").inc(count)
+
+
+SHOPIFY_WEBHOOKS = Counter(
+    "pulse_ingest_shopify_webhooks",
+    "Shopify webhooks received, by topic (orders/create, orders/cancelled, refunds/create or "
+    "other) and outcome (accepted, duplicate, unattributed, ignored, bad_signature, "
+    "unknown_shop, malformed, broker_unavailable).",
+    ["topic", "outcome"],
+)
+SHOPIFY_UNATTRIBUTED = Counter(
+    "pulse_ingest_shopify_unattributed_orders",
+    "Shopify orders whose discount codes name no mapped promo code, by shop (counted once per "
+    "order; only shops with a registered secret get this far, so the label is bounded).",
+    ["shop"],
+)

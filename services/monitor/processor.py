@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from services.domain.events import Conversion, PostMetrics, Spend, parse_event
+from services.domain.events import EVENT_TYPES, AnyEvent, PostMetrics, parse_event
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
 
 KEY_SEPARATOR = "\x1f"
@@ -131,7 +131,7 @@ class Processor:
 
     def _apply(
         self,
-        event: PostMetrics | Conversion | Spend,
+        event: AnyEvent,
         item: Any,
         campaigns: dict[str, CampaignState],
         creators: dict[str, CreatorState],
@@ -163,4 +163,4 @@ class Processor:
 
 def _type_of(item: Any) -> str:
     kind = item.get("type") if isinstance(item, dict) else None
-    return kind if kind in ("post_metrics", "conversion", "spend") else "unknown"
+    return kind if kind in EVENT_TYPES else "unknown"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import psycopg
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -107,3 +109,19 @@ def migrate(target: str | URL | Engine) -> None:
     finally:
         if engine is not target:
             engine.dispose()
+
+
+def begin_write(engine: Engine) -> AbstractContextManager[Connection]:
+    """A transaction that reads and then writes: on SQLite it takes the write lock up front
+    (BEGIN IMMEDIATE), since a read transaction upgraded to a write fails at once when another
+    writer got there first; PostgreSQL callers lock the rows they read (FOR UPDATE)."""
+    return engine.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"}).begin()
+
+
+def insert_statement(engine: Engine, model: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT with the dialect's ON CONFLICT clauses (both dialects spell them alike)."""
+    if engine.dialect.name == "postgresql":
+        return postgresql.insert(model)
+    if engine.dialect.name == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"no upsert for the {engine.dialect.name} dialect")

@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.domain.config import CampaignConfig
@@ -40,6 +41,12 @@ from services.domain.money import MICROS_PER_UNIT, to_micros
 from services.notifier.signing import new_secret
 from services.storage.alerts import AlertEventRow
 from services.storage.models import Base, optional_stored_time, stored_time
+from services.storage.promo_codes import (
+    PromoCodeTaken,
+    promo_code_conflicts,
+    promo_codes_of,
+    replace_promo_codes,
+)
 
 WebhookFormat = Literal["generic", "slack"]
 
@@ -82,6 +89,7 @@ class CampaignConfigRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     sensitivity: Mapped[str] = mapped_column(String(8))
     updated_at: Mapped[datetime]
+    shop_domain: Mapped[str | None] = mapped_column(String(77))
 
 
 @dataclass(frozen=True)
@@ -304,8 +312,18 @@ class CampaignConfigRepository:
         self._engine = engine
         self._dialect = engine.dialect.name
 
+    def promo_code_conflicts(self, config: CampaignConfig) -> dict[str, str]:
+        """The configuration's codes that another campaign of its shop holds."""
+        if config.shop_domain is None:
+            return {}
+        with self._engine.connect() as connection:
+            return promo_code_conflicts(
+                connection, config.shop_domain, list(config.promo_codes), config.campaign_id
+            )
+
     def save(self, config: CampaignConfig) -> None:
-        """Insert or replace a campaign's configuration."""
+        """Insert or replace a campaign's configuration and its promo codes; ``PromoCodeTaken``
+        when another campaign of the shop holds one of the codes (nothing is saved then)."""
         row = {
             "campaign_id": config.campaign_id,
             "target_cac_micros": None
@@ -315,6 +333,7 @@ class CampaignConfigRepository:
             "currency": config.currency,
             "sensitivity": config.sensitivity,
             "updated_at": config.updated_at.astimezone(UTC),
+            "shop_domain": config.shop_domain,
         }
         stmt: postgresql.Insert | sqlite.Insert
         if self._dialect == "postgresql":
@@ -327,14 +346,27 @@ class CampaignConfigRepository:
             index_elements=["campaign_id"],
             set_={key: stmt.excluded[key] for key in row if key != "campaign_id"},
         )
-        with self._engine.begin() as connection:
-            connection.execute(upsert)
+        shop = config.shop_domain
+        try:
+            with self._engine.begin() as connection:
+                if shop is not None:
+                    taken = promo_code_conflicts(
+                        connection, shop, list(config.promo_codes), config.campaign_id
+                    )
+                    if taken:
+                        raise PromoCodeTaken(shop, taken)
+                connection.execute(upsert)
+                replace_promo_codes(connection, config.campaign_id, shop, config.promo_codes)
+        except IntegrityError as exc:
+            # Another campaign took one of the codes between the check and the insert.
+            raise PromoCodeTaken(shop or "", self.promo_code_conflicts(config)) from exc
 
     def get(self, campaign_id: str) -> CampaignConfig | None:
         table = CampaignConfigRow.__table__
         query = select(table).where(table.c.campaign_id == campaign_id)
         with self._engine.connect() as connection:
             row = connection.execute(query).mappings().one_or_none()
+            codes = promo_codes_of(connection, campaign_id)
         if row is None:
             return None
         return CampaignConfig(
@@ -344,4 +376,6 @@ class CampaignConfigRepository:
             currency=row["currency"],
             sensitivity=row["sensitivity"],
             updated_at=stored_time(row["updated_at"]),
+            shop_domain=row["shop_domain"],
+            promo_codes=codes,
         )

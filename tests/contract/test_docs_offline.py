@@ -26,8 +26,15 @@ APPS: dict[str, Callable[[Path], FastAPI]] = {
     ),
 }
 REFERENCE = re.compile(rb"""(?:src|href)=["']([^"']+)["']|url: ?'([^']+)'""")
-# Probes, the scraper, and signing in (the key is in the body).
-OPEN = {("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"), ("post", "/v1/session")}
+# Probes, the scraper, signing in (the key is in the body), and Shopify's webhooks (signed with
+# the shop's secret instead: see tests/integration/test_route_protection.py).
+OPEN = {
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("post", "/v1/session"),
+    ("post", "/v1/sources/shopify"),
+}
 ASSET_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png", ".json": "json"}
 
 

@@ -19,8 +19,10 @@ from services.ingest.app import create_app as create_ingest_app
 from services.ingest.settings import IngestSettings
 from services.runtime.security import authenticate
 
-# Probes and scrapers, the status page's own files (no data in them), the API documents, and the
-# sign-in itself, which takes its key in the body.
+# Probes and scrapers, the status page's own files (no data in them), the API documents, the
+# sign-in itself, which takes its key in the body, and Shopify's webhooks, which Shopify cannot
+# send with an API key: each is authenticated by the HMAC of its body under the shop's secret
+# (tests/integration/test_shopify.py refuses an unknown shop and a bad signature with 401).
 OPEN = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
@@ -32,6 +34,7 @@ OPEN = {
     ("GET", "/docs/oauth2-redirect"),
     ("GET", "/redoc"),
     ("POST", "/v1/session"),
+    ("POST", "/v1/sources/shopify"),
 }
 OPEN_PREFIXES = ("/docs/",)
 # Static files mounted whole: Swagger UI's own assets, served from its package.

@@ -7,11 +7,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from services.domain.events import Conversion, PostMetrics, Spend, parse_event
+from services.domain.events import AnyEvent, Conversion, PostMetrics, Spend, parse_event
 from services.domain.state import Applied, CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
 
-Event = PostMetrics | Conversion | Spend
+Event = AnyEvent
 
 T0 = datetime(2025, 3, 3, tzinfo=UTC).timestamp()
 CAMPAIGN = "camp-1"

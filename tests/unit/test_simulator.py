@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.domain.events import Conversion, PostMetrics, Spend, parse_event
+from services.domain.events import AnyEvent, Conversion, PostMetrics, Spend, parse_event
 from services.domain.tiers import tier_of
 from services.simulator.model import Delivery, EventPayload, Simulation, post_deliveries
 from services.simulator.plans import (
@@ -43,7 +43,7 @@ class Step:
     deliveries: list[Delivery]
 
 
-def parsed(event: EventPayload) -> PostMetrics | Conversion | Spend:
+def parsed(event: EventPayload) -> AnyEvent:
     result = parse_event(event)
     assert not isinstance(result, list), (event, result)
     return result
@@ -63,7 +63,7 @@ class Run:
         return [d.event for d in self.deliveries]
 
     @cached_property
-    def items(self) -> list[PostMetrics | Conversion | Spend]:
+    def items(self) -> list[AnyEvent]:
         return [parsed(event) for event in self.events]
 
     @cached_property
