@@ -10,8 +10,10 @@ from services.api.config_publisher import ConfigPublisher
 from services.api.metrics import ApiMetrics, MetricsMiddleware
 from services.api.routes import (
     alerts,
+    benchmarks,
     campaigns,
     configs,
+    creators,
     keys,
     operations,
     session,
@@ -31,6 +33,8 @@ from services.storage.webhooks import CampaignConfigRepository, WebhookRepositor
 
 ROUTERS = (
     campaigns.router,
+    creators.router,
+    benchmarks.router,
     configs.router,
     alerts.router,
     webhooks.router,
