@@ -8,12 +8,15 @@ import httpx
 import pytest
 
 from services.storage.repository import StatusRepository
-from tests.integration.conftest import START, BuildViews, Profile
+from tests.integration.conftest import START, BuildViews, Profile, Shape
 
 pytestmark = pytest.mark.integration
 
 
-def _store(repository: StatusRepository, views: BuildViews, *campaigns: tuple) -> None:
+Stored = tuple[str, dict[str, Shape], str, dict[str, Profile] | None]
+
+
+def _store(repository: StatusRepository, views: BuildViews, *campaigns: Stored) -> None:
     for campaign_id, creators, currency, profiles in campaigns:
         campaign, members = views(campaign_id, creators, currency=currency, profiles=profiles)
         repository.save([campaign], members)
@@ -145,7 +148,7 @@ async def test_the_ranking_filters_and_pages(
     assert [(i["creator_id"], i["new_customers"]) for i in summer["items"]] == [("ana", 1)]
 
 
-BAD_PARAMETERS = {
+BAD_PARAMETERS: dict[str, list[tuple[dict[str, str | int], str]]] = {
     "/v1/creators": [
         ({"tier": "giant"}, "tier"),
         ({"sort": "followers"}, "sort"),
