@@ -210,6 +210,9 @@ async def test_benchmarks_by_tier_and_platform_and_for_one_campaign(
     both = (await client.get("/v1/benchmarks", params={"by": "tier,platform"})).json()
     summer = (await client.get("/v1/benchmarks", params={"campaign_id": "summer"})).json()
     later = await client.get("/v1/benchmarks", params={"since": "2030-01-01T00:00:00Z"})
+    # The views' newest event time is 2025-03-07T12:00Z: a naive time is taken as UTC.
+    just_before = await client.get("/v1/benchmarks", params={"since": "2025-03-07T11:00:00"})
+    just_after = await client.get("/v1/benchmarks", params={"since": "2025-03-07T13:00:00+00:00"})
 
     assert [(g["tier"], g["platform"]) for g in both["groups"]] == [
         ("micro", "instagram"),
@@ -221,3 +224,5 @@ async def test_benchmarks_by_tier_and_platform_and_for_one_campaign(
     assert [m["currency"] for m in summer["groups"][0]["money"]] == ["EUR"]
     assert later.status_code == 200
     assert later.json()["groups"] == []
+    assert [g["creators"] for g in just_before.json()["groups"]] == [3]
+    assert just_after.json()["groups"] == []
