@@ -170,7 +170,7 @@ class CampaignValue(_Model):
     money: Money
 
 
-class TrendPoint(_Model):
+class CampaignPoint(_Model):
     campaign_id: str
     started_at: datetime | None
     currency: str | None
@@ -181,7 +181,7 @@ class ValueTrend(_Model):
     """How a figure moved campaign after campaign (campaigns ordered by ``started_at``)."""
 
     metric: str
-    points: list[TrendPoint]
+    points: list[CampaignPoint]
     change_per_campaign: float | None = Field(
         description="relative change per campaign from a least-squares line through the "
         "logarithms of the values (within one currency for money); -0.2: 20% lower each campaign"
@@ -241,7 +241,7 @@ def _trend(
 ) -> ValueTrend:
     """A money figure is compared within its currency only; a rate needs no currency."""
     points = [
-        TrendPoint(
+        CampaignPoint(
             campaign_id=c.campaign_id,
             started_at=c.started_at,
             currency=c.money.currency if money else None,
