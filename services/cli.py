@@ -117,6 +117,12 @@ def _bench(args: argparse.Namespace) -> int:
     return main_from_args(args)
 
 
+def _benchmarks(args: argparse.Namespace) -> int:
+    from services.evaluation.benchmark_table import main_from_args
+
+    return main_from_args(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pulse", description=__doc__)
     parser.add_argument(
@@ -174,6 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluation_arguments(evaluate)
     evaluate.set_defaults(func=_evaluate)
+    table = commands.add_parser(
+        "benchmarks", help="the tier benchmark table measured on simulated campaigns"
+    )
+    from services.evaluation.benchmark_table import add_arguments as benchmark_arguments
+
+    benchmark_arguments(table)
+    table.set_defaults(func=_benchmarks)
     return parser
 
 

@@ -4,8 +4,10 @@ and database addresses keep their conventional unprefixed names."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.domain.tiers import DEFAULT_TIER_BOUNDS, TierBounds, tier_bounds
 
 
 class SharedSettings(BaseSettings):
@@ -42,3 +44,14 @@ class SharedSettings(BaseSettings):
         validation_alias=AliasChoices("PULSE_KEY_CACHE_SECONDS"),
         description="How long a service trusts what it looked up about a key (revocation delay).",
     )
+    tier_bounds: TierBounds = Field(
+        default=DEFAULT_TIER_BOUNDS,
+        validation_alias=AliasChoices("PULSE_TIER_BOUNDS"),
+        description="Follower tiers by their lowest follower count, as a JSON object: "
+        '{"nano": 0, "micro": 10000, "mid": 50000, "macro": 500000, "mega": 1000000}.',
+    )
+
+    @field_validator("tier_bounds", mode="before")
+    @classmethod
+    def _ordered_tiers(cls, value: object) -> object:
+        return tier_bounds(value) if isinstance(value, dict) else value

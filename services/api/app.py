@@ -10,8 +10,10 @@ from services.api.config_publisher import ConfigPublisher
 from services.api.metrics import ApiMetrics, MetricsMiddleware
 from services.api.routes import (
     alerts,
+    benchmarks,
     campaigns,
     configs,
+    creators,
     keys,
     operations,
     posts,
@@ -35,6 +37,8 @@ from services.storage.webhooks import CampaignConfigRepository, WebhookRepositor
 
 ROUTERS = (
     campaigns.router,
+    creators.router,
+    benchmarks.router,
     configs.router,
     posts.router,
     alerts.router,

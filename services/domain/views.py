@@ -114,6 +114,9 @@ class CreatorView(_View):
     windows: dict[str, WindowFigures]
     as_of: datetime | None
     updated_at: datetime
+    # When the creator's first post in the campaign went out: orders a creator's campaigns.
+    # Views stored before it existed have none.
+    first_posted_at: datetime | None = None
 
 
 class TrendPoint(_View):
@@ -298,6 +301,9 @@ def creator_view(
         windows=windows,
         as_of=_utc(watermark) if watermark is not None else None,
         updated_at=updated_at,
+        first_posted_at=_utc(min(p.posted_at for p in creator.posts.values()))
+        if creator.posts
+        else None,
     )
 
 

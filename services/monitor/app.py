@@ -115,6 +115,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         settings.snapshot_round_seconds,
         settings.reassess_interval_seconds,
         settings.snapshot_max_campaigns,
+        settings.tier_bounds,
     )
 
     @app.task(on_leader=False)

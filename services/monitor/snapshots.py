@@ -17,6 +17,7 @@ from datetime import datetime
 
 from services.domain.detection import CREATOR_SETTINGS, Assessment, CampaignTargets, detect
 from services.domain.state import CreatorState
+from services.domain.tiers import DEFAULT_TIER_BOUNDS, TierBounds
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
 from services.domain.windows import block_start, bucket_start
 from services.monitor.processor import Processor
@@ -91,8 +92,10 @@ class StatusRounds:
         budget_seconds: float = math.inf,
         reassess_seconds: float = 0.0,
         max_campaigns: int = 500,
+        tier_bounds: TierBounds = DEFAULT_TIER_BOUNDS,
     ) -> None:
         self.processor = processor
+        self.tier_bounds = tier_bounds
         self.budget_seconds = budget_seconds
         self.reassess_seconds = reassess_seconds
         self.max_campaigns = max_campaigns
@@ -144,7 +147,14 @@ class StatusRounds:
             for creator in members:
                 own = detect([creator], campaign.watermark, goals, CREATOR_SETTINGS)
                 creators.append(
-                    creator_view(creator, campaign.watermark, own.status, own.reasons, now)
+                    creator_view(
+                        creator,
+                        campaign.watermark,
+                        own.status,
+                        own.reasons,
+                        now,
+                        self.tier_bounds,
+                    )
                 )
         return built
 

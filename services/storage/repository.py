@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
+from services.domain.creator_value import CreatorCampaign
 from services.domain.views import CampaignView, CreatorView, StatusName
 from services.storage.models import Base, CampaignStatus, CreatorStatus
 
@@ -49,6 +51,10 @@ def _status_rank(column: InstrumentedAttribute[str]) -> Case[int]:
         value=column,
         else_=len(STATUS_ORDER),
     )
+
+
+def _stored_status(stored: str | None) -> StatusName | None:
+    return typing.cast(StatusName | None, stored)
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -159,6 +165,36 @@ class StatusRepository:
         with self._engine.connect() as connection:
             body = connection.execute(_ONE_CREATOR, parameters).scalar()
         return CreatorView.model_validate_json(body) if body is not None else None
+
+    def creator_campaigns(
+        self,
+        creator_id: str | None = None,
+        campaign_id: str | None = None,
+        since: datetime | None = None,
+    ) -> list[CreatorCampaign]:
+        """Creators' stored views with their campaign's currency and status: one creator's (every
+        campaign they worked on), one campaign's, or everyone's; ``since`` keeps those with data
+        at or after that event time."""
+        query = (
+            select(_CREATOR_BODY, CampaignStatus.currency, CampaignStatus.status)
+            .outerjoin(CampaignStatus, CampaignStatus.campaign_id == CreatorStatus.campaign_id)
+            .order_by(CreatorStatus.campaign_id, CreatorStatus.creator_id)
+        )
+        if creator_id is not None:
+            query = query.where(CreatorStatus.creator_id == creator_id)
+        if campaign_id is not None:
+            query = query.where(CreatorStatus.campaign_id == campaign_id)
+        if since is not None:
+            query = query.where(CreatorStatus.as_of >= since.astimezone(UTC))
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        # The status column is copied from a validated view, so it holds a StatusName.
+        return [
+            CreatorCampaign(
+                CreatorView.model_validate_json(body), currency, _stored_status(campaign_status)
+            )
+            for body, currency, campaign_status in rows
+        ]
 
     def campaign_currencies(self, campaign_ids: Iterable[str]) -> dict[str, str]:
         """The currency of each given campaign that has one."""

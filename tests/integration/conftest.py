@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlalchemy import Engine, delete
 
 from services.api.app import create_app
 from services.api.settings import ApiSettings
-from services.domain.events import PostMetrics, Spend
+from services.domain.events import Conversion, PostMetrics, Spend
 from services.domain.keys import Scope
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
 from services.domain.views import CampaignView, CreatorView, Reason, campaign_view, creator_view
@@ -109,19 +110,30 @@ def repository(engine: Engine) -> StatusRepository:
     return StatusRepository(engine)
 
 
+@dataclass(frozen=True)
+class Profile:
+    """Who a built creator is and what it cost and brought (defaults: every creator alike)."""
+
+    followers: int = 40_000
+    platform: str = "instagram"
+    spend: int = 250
+    new_customers: int = 0
+    posted_at: datetime = START
+
+
 def _snapshot(
-    campaign_id: str, creator_id: str, at: datetime, views: int, likes: int
+    campaign_id: str, creator_id: str, at: datetime, views: int, likes: int, profile: Profile
 ) -> PostMetrics:
     return PostMetrics(
         type="post_metrics",
         event_id=f"{creator_id}-{at.timestamp():.0f}",
         campaign_id=campaign_id,
         creator_id=creator_id,
-        platform="instagram",
+        platform=profile.platform,
         post_id=f"{creator_id}-post",
         observed_at=at,
-        posted_at=START,
-        followers=40_000,
+        posted_at=profile.posted_at,
+        followers=profile.followers,
         views=views,
         likes=likes,
         comments=0,
@@ -132,32 +144,46 @@ def _snapshot(
 
 
 def _creator_state(
-    campaign: CampaignState, creator_id: str, shape: Shape, currency: str | None
+    campaign: CampaignState, creator_id: str, shape: Shape, currency: str | None, profile: Profile
 ) -> CreatorState:
     """A creator with one post: 10,000 views on day one, then 10,000 more on day seven."""
     creator = CreatorState(campaign.campaign_id, creator_id)
     first, last = START + timedelta(hours=1), START + timedelta(days=6, hours=12)
+    cid = campaign.campaign_id
     if shape == "insufficient_data":
-        events: list[PostMetrics | Spend] = [
-            _snapshot(campaign.campaign_id, creator_id, first, 100, 10),
+        events: list[PostMetrics | Spend | Conversion] = [
+            _snapshot(cid, creator_id, first, 100, 10, profile),
         ]
     else:
         events = [
-            _snapshot(campaign.campaign_id, creator_id, first, 10_000, 1_000),
-            _snapshot(campaign.campaign_id, creator_id, last, 20_000, 1_000 + _RECENT_LIKES[shape]),
+            _snapshot(cid, creator_id, first, 10_000, 1_000, profile),
+            _snapshot(cid, creator_id, last, 20_000, 1_000 + _RECENT_LIKES[shape], profile),
         ]
     if currency is not None:
         events.append(
             Spend(
                 type="spend",
                 event_id=f"{creator_id}-fee",
-                campaign_id=campaign.campaign_id,
+                campaign_id=cid,
                 creator_id=creator_id,
                 occurred_at=first,
-                amount=Decimal(250),
+                amount=Decimal(profile.spend),
                 currency=currency,
             )
         )
+        events += [
+            Conversion(
+                type="conversion",
+                event_id=f"{creator_id}-order-{n}",
+                campaign_id=cid,
+                creator_id=creator_id,
+                occurred_at=first + timedelta(minutes=n),
+                revenue=Decimal(40),
+                currency=currency,
+                new_customer=True,
+            )
+            for n in range(profile.new_customers)
+        ]
     for event in events:
         applied = apply_event(
             campaign, creator, event, allowed_lateness=30 * 86_400, retention=30 * 86_400
@@ -188,14 +214,20 @@ def build_views(
     currency: str | None = "USD",
     updated_at: datetime = UPDATED_AT,
     status: Shape | None = None,
+    profiles: Mapping[str, Profile] | None = None,
 ) -> tuple[CampaignView, list[CreatorView]]:
-    """A campaign's view and its creators' views, each creator with the given status.
+    """A campaign's view and its creators' views, each creator with the given status and
+    ``profiles`` (followers, platform, spend, new customers; by creator id, default ``Profile()``).
 
     Figures come from real state; the statuses are given (the detector has its own tests), and the
     campaign takes ``status`` or else its worst creator's.
     """
     campaign = CampaignState(campaign_id)
-    states = [_creator_state(campaign, cid, shape, currency) for cid, shape in creators.items()]
+    found = profiles or {}
+    states = [
+        _creator_state(campaign, cid, shape, currency, found.get(cid, Profile()))
+        for cid, shape in creators.items()
+    ]
     creator_views = [
         creator_view(state, campaign.watermark, shape, _reasons(shape), updated_at)
         for state, shape in zip(states, creators.values(), strict=True)

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import Alerts, AlertsReader, AlertsWriter, Audit
+from services.api.query_types import TimeQuery, aware
 from services.domain.alerts import Alert, AlertState
 from services.service_layer import alerts as actions
 from services.storage.alerts import AlertRepository
@@ -23,7 +22,6 @@ POLL_INTERVAL_SECONDS = 0.5
 KEEP_ALIVE_SECONDS = 15.0
 RECONNECT_MILLISECONDS = 2_000
 _BATCH = 100
-RFC3339_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 router = APIRouter(tags=["alerts"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -36,21 +34,6 @@ class AlertPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-def _rfc3339(value: object) -> object:
-    # Pydantic reads "0.5" as Unix time; the query says RFC 3339, so a number is refused.
-    if isinstance(value, str) and not RFC3339_DATE.match(value):
-        raise ValueError("must be an RFC 3339 time, e.g. 2026-05-01T12:00:00Z")
-    return value
-
-
-TimeQuery = Annotated[datetime, BeforeValidator(_rfc3339)]
-
-
-def _aware(at: datetime | None) -> datetime | None:
-    """Times without an offset are taken as UTC."""
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 def _found(alert: Alert | None, alert_id: str) -> Alert:
@@ -83,8 +66,8 @@ def list_alerts(
         campaign_id=campaign_id,
         creator_id=creator_id,
         state=state,
-        since=_aware(since),
-        until=_aware(until),
+        since=aware(since),
+        until=aware(until),
         limit=limit,
         offset=offset,
     )
