@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -21,6 +23,15 @@ from pydantic import (
 
 from services.domain.detection import CampaignTargets, Sensitivity
 from services.domain.events import Amount, CurrencyCode, Identifier
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"'{name}' is not an IANA time zone") from None
+    return name
+
 
 PositiveAmount = Annotated[Decimal, Field(gt=0, le=10**9, decimal_places=6, allow_inf_nan=False)]
 
@@ -39,6 +50,11 @@ class CampaignSettings(BaseModel):
     )
     sensitivity: Sensitivity = Field(
         default="normal", description="How readily the monitor calls the campaign decaying."
+    )
+    time_zone: Annotated[str, AfterValidator(_known_zone), Field(max_length=64)] | None = Field(
+        default=None,
+        description="IANA zone (e.g. Europe/Berlin) the team reads weekly reviews in; "
+        "reviews add up UTC days and name the offset.",
     )
 
     @field_validator("currency")

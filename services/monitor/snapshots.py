@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.domain.detection import CREATOR_SETTINGS, Assessment, CampaignTargets, detect
+from services.domain.rollups import DailyRollup, daily_rollups
 from services.domain.state import CreatorState
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
 from services.domain.windows import block_start, bucket_start
@@ -60,10 +61,14 @@ class Changes:
 @dataclass
 class Round:
     """What a status round built, the changes it covered (to put back should writing fail) and
-    the configured targets of those campaigns (``None`` where none is configured)."""
+    the configured targets of those campaigns (``None`` where none is configured).
+
+    ``rollups`` are the daily figures of the creators whose views were rebuilt, every day their
+    state holds in full: the same round writes a creator's view and its days."""
 
     campaigns: list[CampaignView] = field(default_factory=list)
     creators: list[CreatorView] = field(default_factory=list)
+    rollups: list[DailyRollup] = field(default_factory=list)
     covered: Changes = field(default_factory=Changes)
     targets: dict[str, CampaignTargets | None] = field(default_factory=dict)
 
@@ -145,6 +150,9 @@ class StatusRounds:
                 own = detect([creator], campaign.watermark, goals, CREATOR_SETTINGS)
                 creators.append(
                     creator_view(creator, campaign.watermark, own.status, own.reasons, now)
+                )
+                built.rollups.extend(
+                    daily_rollups(creator, campaign.watermark, self.processor.retention)
                 )
         return built
 
