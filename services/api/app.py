@@ -14,6 +14,7 @@ from services.api.routes import (
     configs,
     keys,
     operations,
+    reports,
     session,
     status_page,
     webhooks,
@@ -23,6 +24,7 @@ from services.runtime.docs import document_common_responses, serve_docs
 from services.runtime.http import serve
 from services.runtime.methods import list_allowed_methods
 from services.service_layer.access import Authenticator
+from services.service_layer.reports import ReviewSources
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.keys import AuditLog, KeyRepository
@@ -33,6 +35,7 @@ ROUTERS = (
     campaigns.router,
     configs.router,
     alerts.router,
+    reports.router,
     webhooks.router,
     keys.router,
     session.router,
@@ -58,6 +61,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.audit = AuditLog(engine)
             app.state.authenticator = Authenticator(app.state.keys, settings.key_cache_seconds)
             app.state.config_publisher = publisher
+            app.state.reviews = ReviewSources.on(engine)
             yield
         finally:
             await run_in_threadpool(publisher.close)
