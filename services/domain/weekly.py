@@ -152,7 +152,7 @@ def week_figures(rollups: Iterable[DailyRollup], week: IsoWeek) -> WeekFigures:
         new_customers=c.new_customers,
         spend=spend,
         revenue=revenue,
-        cac=metrics.cac(spend, c.new_customers),
+        cac=metrics.paid_cac(spend, c.new_customers),
         roas=metrics.roas(revenue, spend),
         engagement_rate_by_views=metrics.engagement_rate_by_views(c.engagements, c.views),
     )
@@ -250,7 +250,7 @@ def creator_weeks(
                 new_customers=c.new_customers,
                 revenue=revenue,
                 value=round(revenue - spend, 6),
-                cac=metrics.cac(spend, c.new_customers),
+                cac=metrics.paid_cac(spend, c.new_customers),
                 roas=metrics.roas(revenue, spend),
                 engagement_rate_by_views=metrics.engagement_rate_by_views(c.engagements, c.views),
             )
@@ -342,7 +342,7 @@ def partnership_candidates(
         for c in counters:
             total.add(c)
         spend, revenue = from_micros(total.spend_micros), from_micros(total.revenue_micros)
-        cac = metrics.cac(spend, total.new_customers)
+        cac = metrics.paid_cac(spend, total.new_customers)
         if min(customers) == 0 or customers[-1] < sum(customers) / len(customers) / 2:
             continue
         if revenue > 0 and revenue < spend:

@@ -192,20 +192,6 @@ function contributorsBlock(campaign) {
 
 // ---- Charts: inline SVG lines over the seven-day trend ----
 
-const ROLLING_STEPS = 4; // four six-hour trend steps: a day
-
-// CAC per six-hour step is mostly empty or zero (fees and sales land in different steps), so the
-// chart shows spend over new customers in the day up to each step, from the first full day on.
-function rollingCac(trend) {
-  return trend.map((_, index) => {
-    if (index < ROLLING_STEPS - 1) return null;
-    const day = trend.slice(index - ROLLING_STEPS + 1, index + 1);
-    const customers = day.reduce((sum, step) => sum + step.new_customers, 0);
-    const spend = day.reduce((sum, step) => sum + step.spend, 0);
-    return customers ? spend / customers : null;
-  });
-}
-
 const CHART = { width: 400, height: 86, left: 4, right: 4, top: 10, bottom: 6 };
 
 function segments(values) {
@@ -317,8 +303,11 @@ function campaignCard(campaign) {
   el("div", { class: "charts" },
     chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
       percent, "tone-er"),
-    chart(`CAC${currency ? ` (${currency})` : ""} · rolling 24 h`, rollingCac(campaign.trend),
-      (value) => money(value, currency), "tone-cac")));
+    // Fees are paid at posting and customers come over the next days: CAC is spend over new
+    // customers cumulated over the seven days, a gap (never 0) until both are non-zero.
+    chart(`CAC${currency ? ` (${currency})` : ""} · 7 days to date`,
+      campaign.trend.map((point) => point.cac_to_date), (value) => money(value, currency),
+      "tone-cac")));
 }
 
 // ---- Talking to the API ----
