@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 WIDTH = 640
-LINE_WIDTH = 380
+LINE_WIDTH = 400
 ROW = 26
 LABEL = 150
 PAD = 12
@@ -43,7 +43,7 @@ def line_chart(
 ) -> str:
     """Values over the labels, drawn as line segments with a dot per value; ``None`` breaks the
     line and shows "no figure" above its label."""
-    width, height, top, bottom, side = LINE_WIDTH, 180, 20, 30, 30
+    width, height, top, bottom, side = LINE_WIDTH, 180, 20, 30, 38
     known = [v for v in values if v is not None]
     high = max(known) * 1.15 if known and max(known) > 0 else 1.0
     step = (width - 2 * side) / max(len(values) - 1, 1)

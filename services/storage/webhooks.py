@@ -81,6 +81,8 @@ class CampaignConfigRow(Base):
     budget_micros: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
     sensitivity: Mapped[str] = mapped_column(String(8))
+    # IANA zone the team reads weekly reviews in (migration 0009).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
 
 
@@ -314,6 +316,7 @@ class CampaignConfigRepository:
             "budget_micros": None if config.budget is None else to_micros(config.budget),
             "currency": config.currency,
             "sensitivity": config.sensitivity,
+            "time_zone": config.time_zone,
             "updated_at": config.updated_at.astimezone(UTC),
         }
         stmt: postgresql.Insert | sqlite.Insert
@@ -343,5 +346,6 @@ class CampaignConfigRepository:
             budget=_decimal(row["budget_micros"]),
             currency=row["currency"],
             sensitivity=row["sensitivity"],
+            time_zone=row["time_zone"],
             updated_at=stored_time(row["updated_at"]),
         )

@@ -107,6 +107,7 @@ def test_campaign_configs_round_trip_exactly_and_are_replaced(clean_engine: Engi
         budget=Decimal("250000"),
         currency="EUR",
         sensitivity="high",
+        time_zone="Europe/Berlin",
         updated_at=AT,
     )
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from services.domain.alerts import Alert
+from services.domain.config import CampaignSettings
 from services.domain.counters import Counters
 from services.domain.rollups import DailyRollup, daily_rollups, day_of
 from services.domain.state import Outcome
@@ -241,3 +243,13 @@ def test_a_missing_value_breaks_the_line_and_says_so() -> None:
     assert svg.count("<polyline") == 1
     assert "no figure" in svg
     assert svg.count("<circle") == 3
+
+
+def test_a_campaign_time_zone_must_be_an_iana_zone_and_is_named_in_the_review() -> None:
+    with pytest.raises(ValidationError, match="'Mars/Olympus' is not an IANA time zone"):
+        CampaignSettings(time_zone="Mars/Olympus")
+
+    report = weekly_report(ReviewInputs(CAMPAIGN, WEEK, [], time_zone="America/New_York"))
+
+    assert "America/New_York was UTC-5 h" in report.day_boundaries
+    assert "starts at 19:00 local time" in report.day_boundaries

@@ -2,6 +2,7 @@
 
 The monitor's state keeps seven days; a review compares weeks and may be asked for any past week,
 also after a restart. Each row is one UTC day's full figure for one creator in one campaign.
+A campaign's configuration may name the time zone its team reads reviews in.
 
 Revision ID: 0009
 Revises: 0006
@@ -44,8 +45,12 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_daily_rollups_day", "daily_rollups", ["day"])
+    with op.batch_alter_table("campaign_configs") as configs:
+        configs.add_column(sa.Column("time_zone", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("campaign_configs") as configs:
+        configs.drop_column("time_zone")
     op.drop_index("ix_daily_rollups_day", table_name="daily_rollups")
     op.drop_table("daily_rollups")
