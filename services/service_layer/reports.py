@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Engine
 
@@ -16,12 +19,14 @@ from services.domain.weekly import (
 )
 from services.domain.weekly_model import PortfolioReport, WeeklyReport
 from services.storage.alerts import AlertRepository
+from services.storage.report_events import ReportEventRepository
 from services.storage.repository import StatusRepository
 from services.storage.rollups import RollupRepository
 from services.storage.webhooks import CampaignConfigRepository
 
 # Far more alerts than a campaign opens in a week: one open alert per cause at a time.
 MAX_ALERTS = 10_000
+_PAGE = 500
 
 
 @dataclass(frozen=True)
@@ -76,3 +81,41 @@ def portfolio_review(sources: ReviewSources, week: IsoWeek) -> PortfolioReport:
         for campaign_id in sources.rollups.campaign_ids(week.first_day, week.last_day)
     )
     return portfolio(week, (report for report in reports if report is not None))
+
+
+def report_event(report: WeeklyReport, base_url: str) -> dict[str, Any]:
+    """The ``report.weekly`` event: the one-page summary and where to fetch the whole review
+    (each URL needs a key with ``campaigns:read``)."""
+    path = f"{base_url.rstrip('/')}/v1/campaigns/{quote(report.campaign_id, safe='')}"
+    query = f"reports/weekly?week={report.week}&format="
+    return {
+        "event": "report.weekly",
+        "campaign_id": report.campaign_id,
+        "week": report.week,
+        "summary": report.summary.model_dump(mode="json"),
+        "urls": {fmt: f"{path}/{query}{fmt}" for fmt in ("html", "pdf", "json")},
+    }
+
+
+def record_closed_weeks(
+    sources: ReviewSources, outbox: ReportEventRepository, base_url: str, now: datetime
+) -> int:
+    """Record a ``report.weekly`` event for each campaign whose event time has moved past the
+    end of a week not recorded yet (the week before the one its data has reached); how many."""
+    recorded, offset = 0, 0
+    while True:
+        page, total = sources.statuses.list_campaigns(limit=_PAGE, offset=offset)
+        for campaign in page:
+            if campaign.as_of is None:
+                continue
+            week = IsoWeek.of(campaign.as_of.astimezone(UTC).date()).shifted(-1)
+            if outbox.recorded(campaign.campaign_id, week.label):
+                continue
+            report = campaign_review(sources, campaign.campaign_id, week)
+            if report is not None and outbox.record(
+                campaign.campaign_id, week.label, report_event(report, base_url), now
+            ):
+                recorded += 1
+        offset += _PAGE
+        if offset >= total:
+            return recorded

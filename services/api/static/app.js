@@ -269,6 +269,26 @@ function chart(title, values, format, tone) {
 
 // ---- Campaigns ----
 
+// The ISO week ("2026-W48") of the UTC day of an event time, as the weekly review names weeks.
+function isoWeek(iso) {
+  const day = new Date(iso);
+  // The week's Thursday names its year, and the week is that Thursday's rank in the year.
+  const thursday = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
+  thursday.setUTCDate(thursday.getUTCDate() + 3 - ((thursday.getUTCDay() + 6) % 7));
+  const january = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday - january) / 86400000 / 7) + 1;
+  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+function reviewLinks(campaign) {
+  if (!campaign.as_of) return null;
+  const week = isoWeek(campaign.as_of);
+  const base = `/v1/campaigns/${encodeURIComponent(campaign.campaign_id)}/reports/weekly?week=${week}`;
+  return el("p", { class: "meta review-links" }, `Weekly review ${week}: `,
+    el("a", { href: `${base}&format=html`, target: "_blank", rel: "noopener" }, "open"), " · ",
+    el("a", { href: `${base}&format=pdf`, target: "_blank", rel: "noopener" }, "PDF"));
+}
+
 function kpi(label, qualifier, value) {
   return el("div", { class: "kpi" },
     el("dt", {}, label, qualifier ? [" ", el("small", {}, qualifier)] : null),
@@ -299,6 +319,7 @@ function campaignCard(campaign) {
       kpi("CAC", currency || "", money(totals.cac, currency)),
       kpi("ROAS", "", ratio(totals.roas)),
       kpi("Spend", "lifetime", money(totals.spend, currency))),
+    reviewLinks(campaign),
     el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign))),
   el("div", { class: "charts" },
     chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
@@ -334,6 +355,26 @@ async function api(path, options = {}) {
 }
 
 // ---- Campaigns ----
+
+// The ISO week ("2026-W48") of the UTC day of an event time, as the weekly review names weeks.
+function isoWeek(iso) {
+  const day = new Date(iso);
+  // The week's Thursday names its year, and the week is that Thursday's rank in the year.
+  const thursday = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
+  thursday.setUTCDate(thursday.getUTCDate() + 3 - ((thursday.getUTCDay() + 6) % 7));
+  const january = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday - january) / 86400000 / 7) + 1;
+  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+function reviewLinks(campaign) {
+  if (!campaign.as_of) return null;
+  const week = isoWeek(campaign.as_of);
+  const base = `/v1/campaigns/${encodeURIComponent(campaign.campaign_id)}/reports/weekly?week=${week}`;
+  return el("p", { class: "meta review-links" }, `Weekly review ${week}: `,
+    el("a", { href: `${base}&format=html`, target: "_blank", rel: "noopener" }, "open"), " · ",
+    el("a", { href: `${base}&format=pdf`, target: "_blank", rel: "noopener" }, "PDF"));
+}
 
 const counts = document.getElementById("counts");
 const campaignsNode = document.getElementById("campaigns");

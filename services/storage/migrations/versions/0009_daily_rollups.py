@@ -1,8 +1,10 @@
-"""Daily rollups per creator-in-campaign: the history weekly reviews are built from.
+"""Weekly reviews: daily rollups per creator-in-campaign, the history reviews are built from.
 
 The monitor's state keeps seven days; a review compares weeks and may be asked for any past week,
 also after a restart. Each row is one UTC day's full figure for one creator in one campaign.
-A campaign's configuration may name the time zone its team reads reviews in.
+A campaign's configuration may name the time zone its team reads reviews in. Webhooks subscribe
+to event types (alert changes, as before, and ``report.weekly``), and ``report_events`` is the
+outbox of weekly reviews, one per campaign and closed week, with each webhook's cursor over it.
 
 Revision ID: 0009
 Revises: 0006
@@ -47,9 +49,42 @@ def upgrade() -> None:
     op.create_index("ix_daily_rollups_day", "daily_rollups", ["day"])
     with op.batch_alter_table("campaign_configs") as configs:
         configs.add_column(sa.Column("time_zone", sa.String(64), nullable=True))
+    with op.batch_alter_table("webhooks") as webhooks:
+        webhooks.add_column(
+            sa.Column("events", sa.String(256), nullable=False, server_default="alerts")
+        )
+    op.create_table(
+        "report_events",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("campaign_id", sa.String(128), nullable=False),
+        sa.Column("week", sa.String(8), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("campaign_id", "week", name="uq_report_events_campaign_week"),
+        sqlite_autoincrement=True,
+    )
+    op.create_table(
+        "webhook_report_cursors",
+        sa.Column(
+            "webhook_id",
+            sa.String(64),
+            sa.ForeignKey("webhooks.webhook_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("last_event_id", sa.BigInteger(), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("webhook_report_cursors")
+    op.drop_table("report_events")
+    with op.batch_alter_table("webhooks") as webhooks:
+        webhooks.drop_column("events")
     with op.batch_alter_table("campaign_configs") as configs:
         configs.drop_column("time_zone")
     op.drop_index("ix_daily_rollups_day", table_name="daily_rollups")
