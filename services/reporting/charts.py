@@ -25,7 +25,7 @@ Format = Callable[[float], str]
 
 def _svg(name: str, title: str, height: int, body: str, width: int = WIDTH) -> str:
     return (
-        f'<svg data-chart="{name}" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'<svg data-chart="{name}" role="img" '
         f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width * 1.5:.0f}px">'
         f"<title>{escape(title)}</title>{body}</svg>"
     )

@@ -186,7 +186,7 @@ async def test_html_and_portfolio(client: httpx.AsyncClient, monitor: Monitor) -
 
     assert page.headers["content-type"].startswith("text/html")
     assert page.text.count("<svg data-chart=") == 4
-    assert "<script" not in page.text and "https://" not in page.text
+    assert "<script" not in page.text and "://" not in page.text  # no URL at all
     assert [c["campaign_id"] for c in portfolio.json()["campaigns"]] == [CAMPAIGN]
 
 
