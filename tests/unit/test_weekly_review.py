@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import orjson
 import pytest
 from pydantic import ValidationError
 
@@ -15,7 +16,9 @@ from services.domain.state import Outcome
 from services.domain.views import trend
 from services.domain.weekly import IsoWeek, ReviewInputs, portfolio, weekly_report
 from services.domain.windows import DAY, HOUR
+from services.notifier.payloads import report_body
 from services.reporting.charts import line_chart
+from services.service_layer.reports import report_event
 from tests.alerts import firing_alert
 from tests.unit.strategies import (
     CAMPAIGN,
@@ -253,3 +256,19 @@ def test_a_campaign_time_zone_must_be_an_iana_zone_and_is_named_in_the_review() 
 
     assert "America/New_York was UTC-5 h" in report.day_boundaries
     assert "starts at 19:00 local time" in report.day_boundaries
+
+
+def test_a_slack_receiver_gets_the_headline_the_decision_and_the_links() -> None:
+    report = weekly_report(ReviewInputs(CAMPAIGN, WEEK, [_day("ana", WEEK.first_day, views=10)]))
+    event = report_event(report, "http://pulse.internal:8000/")
+
+    message = orjson.loads(report_body("slack", event))
+
+    [block] = message["blocks"]
+    assert report.summary.headline in message["text"]
+    assert report.summary.decision in block["text"]["text"]
+    assert (
+        f"<http://pulse.internal:8000/v1/campaigns/{CAMPAIGN}/reports/weekly?week=2025-W10"
+        "&format=pdf|PDF>"
+    ) in block["text"]["text"]
+    assert orjson.loads(report_body("generic", event)) == event
