@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import cast
 
-from services.domain.weekly import IsoWeek
 from services.domain.weekly_model import PortfolioReport, WeeklyReport
+from services.domain.weeks import IsoWeek
 from services.reporting.formats import MEDIA_TYPES, ReportFormat, render
 from services.reporting.pdf import PdfError
 

@@ -10,14 +10,9 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine
 
-from services.domain.weekly import (
-    HISTORY_WEEKS,
-    IsoWeek,
-    ReviewInputs,
-    portfolio,
-    weekly_report,
-)
+from services.domain.weekly import HISTORY_WEEKS, ReviewInputs, portfolio, weekly_report
 from services.domain.weekly_model import PortfolioReport, WeeklyReport
+from services.domain.weeks import IsoWeek
 from services.storage.alerts import AlertRepository
 from services.storage.report_events import ReportEventRepository
 from services.storage.repository import StatusRepository

@@ -12,8 +12,9 @@ import pytest
 
 from services.domain.counters import Counters
 from services.domain.rollups import DailyRollup
-from services.domain.weekly import IsoWeek, ReviewInputs, weekly_report
+from services.domain.weekly import ReviewInputs, weekly_report
 from services.domain.weekly_model import WeeklyReport
+from services.domain.weeks import IsoWeek
 from services.reporting.formats import render
 from tests.e2e.chromium import Chromium, chromium_binary
 

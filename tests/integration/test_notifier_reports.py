@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from services.domain.counters import Counters
 from services.domain.rollups import DailyRollup
-from services.domain.weekly import IsoWeek
+from services.domain.weeks import IsoWeek
 from services.notifier.settings import NotifierSettings
 from services.storage.repository import StatusRepository
 from services.storage.rollups import RollupRepository

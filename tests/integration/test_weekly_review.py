@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from services.domain.keys import Scope
-from services.domain.weekly import IsoWeek
+from services.domain.weeks import IsoWeek
 from services.monitor.processor import Processor
 from services.monitor.snapshots import Changes, StatusRounds
 from services.reporting import command
@@ -190,17 +190,13 @@ async def test_html_and_portfolio(client: httpx.AsyncClient, monitor: Monitor) -
     assert [c["campaign_id"] for c in portfolio.json()["campaigns"]] == [CAMPAIGN]
 
 
-@pytest.mark.parametrize(
-    ("week", "reason"), [("2026-48", "String should match"), ("2026-W54", "no ISO week 54")]
-)
-async def test_a_bad_week_is_a_422_naming_week(
-    client: httpx.AsyncClient, week: str, reason: str
-) -> None:
-    response = await client.get("/v1/reports/weekly", params={"week": week})
+async def test_a_bad_week_is_a_422_naming_week(client: httpx.AsyncClient) -> None:
+    for week, reason in (("2026-48", "String should match"), ("2026-W54", "no ISO week 54")):
+        response = await client.get("/v1/reports/weekly", params={"week": week})
 
-    assert response.status_code == 422
-    [error] = response.json()["detail"]
-    assert error["loc"] == ["query", "week"] and reason in error["msg"]
+        assert response.status_code == 422
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["query", "week"] and reason in error["msg"]
 
 
 async def test_reviews_need_a_key_that_reads_campaigns(

@@ -14,7 +14,8 @@ from services.domain.counters import Counters
 from services.domain.rollups import DailyRollup, daily_rollups, day_of
 from services.domain.state import Outcome
 from services.domain.views import trend
-from services.domain.weekly import IsoWeek, ReviewInputs, portfolio, weekly_report
+from services.domain.weekly import ReviewInputs, portfolio, weekly_report
+from services.domain.weeks import IsoWeek
 from services.domain.windows import DAY, HOUR
 from services.notifier.payloads import report_body
 from services.reporting.charts import line_chart

@@ -13,8 +13,8 @@ from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import CampaignsReader, Reviews
-from services.domain.weekly import IsoWeek
 from services.domain.weekly_model import PortfolioReport, WeeklyReport
+from services.domain.weeks import IsoWeek
 from services.reporting.formats import MEDIA_TYPES, ReportFormat, render
 from services.reporting.pdf import PdfError
 from services.service_layer.reports import campaign_review, portfolio_review
