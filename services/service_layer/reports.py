@@ -96,15 +96,23 @@ def record_closed_weeks(
     sources: ReviewSources, outbox: ReportEventRepository, base_url: str, now: datetime
 ) -> int:
     """Record a ``report.weekly`` event for each campaign whose event time has moved past the
-    end of a week not recorded yet (the week before the one its data has reached); how many."""
+    end of a week with figures not recorded yet (the week before the one its data has reached);
+    how many."""
     recorded, offset = 0, 0
+    with_figures: dict[IsoWeek, set[str]] = {}
     while True:
         page, total = sources.statuses.list_campaigns(limit=_PAGE, offset=offset)
         for campaign in page:
             if campaign.as_of is None:
                 continue
             week = IsoWeek.of(campaign.as_of.astimezone(UTC).date()).shifted(-1)
-            if outbox.recorded(campaign.campaign_id, week.label):
+            if week not in with_figures:
+                with_figures[week] = set(
+                    sources.rollups.campaign_ids(week.first_day, week.last_day)
+                )
+            if campaign.campaign_id not in with_figures[week] or outbox.recorded(
+                campaign.campaign_id, week.label
+            ):
                 continue
             report = campaign_review(sources, campaign.campaign_id, week)
             if report is not None and outbox.record(

@@ -61,10 +61,12 @@ async def test_a_closed_week_reaches_each_subscribed_webhook_once(
     campaign = _campaign()
     figures = Counters(views=9_000, likes=300, spend_micros=120_000_000, new_customers=4)
     RollupRepository(engine).save([DailyRollup(campaign, "ana", W48.first_day, figures)], W48.end())
-    view, creators = views(campaign, {"ana": "healthy"})
-    # The campaign's event time has reached Tuesday of the next week: W48 is closed.
-    reached = view.model_copy(update={"as_of": W48.end() + timedelta(days=1)})
-    StatusRepository(engine).save([reached], creators)
+    # Both campaigns' event time has reached Tuesday of the next week: W48 is closed; the
+    # second one had no figures in W48 (it started in W49), so it has no review to send.
+    for name in (campaign, _campaign()):
+        view, creators = views(name, {"ana": "healthy"})
+        reached = view.model_copy(update={"as_of": W48.end() + timedelta(days=1)})
+        StatusRepository(engine).save([reached], creators)
 
     await _eventually(lambda: len(subscribed.accepted) == 1)
     await asyncio.sleep(0.5)  # ten more checks for closed weeks and polls of the outbox
