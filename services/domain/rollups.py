@@ -65,3 +65,31 @@ def daily_rollups(
         DailyRollup(creator.campaign_id, creator.creator_id, day_of(start), counters)
         for start, counters in sorted(days.items())
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class PostFigures:
+    """A post's figures as its latest snapshot gives them (lifetime to ``observed_at``)."""
+
+    campaign_id: str
+    creator_id: str
+    post_id: str
+    posted_at: datetime
+    observed_at: datetime
+    counters: Counters
+
+
+def post_figures(creator: CreatorState) -> list[PostFigures]:
+    """Every post of the creator the state knows, with its latest counts; rewritten whole each
+    time, like the day rollups, so a revised snapshot replaces what was stored."""
+    return [
+        PostFigures(
+            creator.campaign_id,
+            creator.creator_id,
+            post_id,
+            datetime.fromtimestamp(post.posted_at, UTC),
+            datetime.fromtimestamp(post.observed_at, UTC),
+            post.counts,
+        )
+        for post_id, post in sorted(creator.posts.items())
+    ]

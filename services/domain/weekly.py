@@ -12,7 +12,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from services.domain.alerts import Alert
-from services.domain.rollups import DailyRollup
+from services.domain.rollups import DailyRollup, PostFigures
 from services.domain.views import CreatorView, StatusName
 from services.domain.weekly_model import (
     BudgetMovesSection,
@@ -57,6 +57,7 @@ class ReviewInputs:
     week: IsoWeek
     rollups: Sequence[DailyRollup]
     creators: Sequence[CreatorView] = ()
+    posts: Sequence[PostFigures] = ()
     alerts: Sequence[Alert] = ()
     currency: str | None = None
     target_cac: float | None = None
@@ -173,7 +174,7 @@ def weekly_report(inputs: ReviewInputs) -> WeeklyReport:
         summary=summary,
         funnel=funnel(now),
         creators=creators,
-        posts=post_notes(inputs.creators),
+        posts=post_notes(inputs.posts),
         decay_watch=watched,
         alerts=alerts_of_week(inputs.alerts, week),
         suspicious_engagement=inputs.flags,

@@ -78,15 +78,21 @@ class CreatorWeek(_Model):
 
 
 class PostNote(_Model):
-    """A creator's posts as the current view holds them: lifetime engagements per post."""
+    """A post published in the week, with its figures to date (its latest snapshot)."""
 
     creator_id: str
-    posts: int
-    engagements_per_post: float
+    post_id: str
+    posted_at: datetime
+    views: int
+    engagements: int
+    clicks: int
+    engagement_rate_by_views: float | None
 
 
 class Posts(_Model):
-    source: str
+    """The week's posts with the highest and the lowest engagement rate by views."""
+
+    published: int
     best: list[PostNote]
     worst: list[PostNote]
 

@@ -10,7 +10,7 @@ from services.domain import metrics
 from services.domain.alerts import Alert
 from services.domain.counters import Counters
 from services.domain.money import from_micros
-from services.domain.rollups import DailyRollup
+from services.domain.rollups import DailyRollup, PostFigures
 from services.domain.views import CreatorView, StatusName
 from services.domain.weekly_model import (
     AlertLine,
@@ -34,10 +34,6 @@ STATUS_RANK: dict[StatusName | None, int] = {
     "insufficient_data": 3,
     None: 4,
 }
-POSTS_SOURCE = (
-    "Per-post figures are not kept in the daily rollups: these are each creator's lifetime "
-    "engagements per post from the current creator views, not this week's alone."
-)
 
 
 def funnel(figures: WeekFigures) -> list[FunnelStep]:
@@ -84,22 +80,30 @@ def creator_weeks(
     return sorted(rows, key=lambda r: (-r.value, -r.new_customers, r.creator_id))
 
 
-def post_notes(views: Iterable[CreatorView]) -> Posts:
+def post_notes(posts: Iterable[PostFigures]) -> Posts:
+    """The posts published in the week ranked by engagement rate by views to date; posts without
+    views yet are left out of the ranking (their rate is unknown), not ranked last."""
+    published = list(posts)
     notes = sorted(
         (
             PostNote(
-                creator_id=v.creator_id,
-                posts=v.posts,
-                engagements_per_post=v.totals.engagements / v.posts,
+                creator_id=p.creator_id,
+                post_id=p.post_id,
+                posted_at=p.posted_at,
+                views=p.counters.views,
+                engagements=p.counters.engagements,
+                clicks=p.counters.clicks,
+                engagement_rate_by_views=rate,
             )
-            for v in views
-            if v.posts
+            for p in published
+            if (rate := metrics.engagement_rate_by_views(p.counters.engagements, p.counters.views))
+            is not None
         ),
-        key=lambda n: (-n.engagements_per_post, n.creator_id),
+        key=lambda n: (-(n.engagement_rate_by_views or 0.0), n.creator_id, n.post_id),
     )
     best = notes[:SHOWN_POSTS]
     worst = [n for n in reversed(notes) if n not in best][:SHOWN_POSTS]
-    return Posts(source=POSTS_SOURCE, best=best, worst=worst)
+    return Posts(published=len(published), best=best, worst=worst)
 
 
 def decay_watch(views: Iterable[CreatorView]) -> list[WatchedCreator]:

@@ -234,7 +234,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         built = rounds.build(changes, now, target_of)
         try:
             await asyncio.to_thread(repository.save, built.campaigns, built.creators)
-            await asyncio.to_thread(rollups.save, built.rollups, now)
+            await asyncio.to_thread(rollups.save, built.rollups, now, built.posts)
             changed = await asyncio.to_thread(
                 alert_keeper.evaluate, built.campaigns, now, built.creators
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.domain.detection import CREATOR_SETTINGS, Assessment, CampaignTargets, detect
-from services.domain.rollups import DailyRollup, daily_rollups
+from services.domain.rollups import DailyRollup, PostFigures, daily_rollups, post_figures
 from services.domain.state import CreatorState
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
 from services.domain.windows import block_start, bucket_start
@@ -64,11 +64,13 @@ class Round:
     the configured targets of those campaigns (``None`` where none is configured).
 
     ``rollups`` are the daily figures of the creators whose views were rebuilt, every day their
-    state holds in full: the same round writes a creator's view and its days."""
+    state holds in full, and ``posts`` their posts' latest figures: the same round writes a
+    creator's view, its days and its posts."""
 
     campaigns: list[CampaignView] = field(default_factory=list)
     creators: list[CreatorView] = field(default_factory=list)
     rollups: list[DailyRollup] = field(default_factory=list)
+    posts: list[PostFigures] = field(default_factory=list)
     covered: Changes = field(default_factory=Changes)
     targets: dict[str, CampaignTargets | None] = field(default_factory=dict)
 
@@ -154,6 +156,7 @@ class StatusRounds:
                 built.rollups.extend(
                     daily_rollups(creator, campaign.watermark, self.processor.retention)
                 )
+                built.posts.extend(post_figures(creator))
         return built
 
     def forget(self, holds: Callable[[str], bool]) -> None:

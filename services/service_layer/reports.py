@@ -60,6 +60,7 @@ def campaign_review(sources: ReviewSources, campaign_id: str, week: IsoWeek) -> 
             week=week,
             rollups=rollups,
             creators=sources.statuses.list_creators(campaign_id),
+            posts=sources.rollups.posts(campaign_id, week.start(), week.end()),
             alerts=alerts,
             currency=currency or (config.currency if config else None),
             target_cac=float(config.target_cac) if config and config.target_cac else None,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.domain.counters import Counters
-from services.domain.rollups import DailyRollup
+from services.domain.rollups import DailyRollup, PostFigures
 from services.domain.weekly import ReviewInputs, weekly_report
 from services.domain.weekly_model import WeeklyReport
 from services.domain.weeks import IsoWeek
@@ -48,8 +48,24 @@ def _report() -> WeeklyReport:
                     ),
                 )
             )
+    posted = WEEK.start() + timedelta(days=1)
+    posts = [
+        PostFigures(
+            "spring",
+            creator,
+            f"{creator}-{n}",
+            posted,
+            WEEK.end(),
+            Counters(views=v, likes=v // (n + 8)),
+        )
+        for n, (creator, v) in enumerate(
+            (("ana", 9_000), ("bo", 4_000), ("cy", 12_000), ("ana", 700))
+        )
+    ]
     return weekly_report(
-        ReviewInputs("spring", WEEK, rollups, currency="EUR", target_cac=20.0, status="watch")
+        ReviewInputs(
+            "spring", WEEK, rollups, posts=posts, currency="EUR", target_cac=20.0, status="watch"
+        )
     )
 
 
@@ -96,7 +112,9 @@ def test_the_html_opens_without_errors_and_shows_its_charts(tmp_path: Path) -> N
             "document.querySelector('svg[data-chart=\"weekly-cac\"]').textContent"
         )
         errors = browser.console_errors()
+        best_posts = browser.evaluate("document.querySelectorAll('#posts tbody tr').length")
 
     assert drawn == CHARTS
     assert "no figure" in gap
     assert errors == []
+    assert best_posts == 4  # three best, then the one left for the worst

@@ -95,7 +95,7 @@ class Monitor:
                 changes.creators(campaign_id, (creator_id,))
             built = self.rounds.build(changes, NOW)
             self.statuses.save(built.campaigns, built.creators)
-            self.rollups.save(built.rollups, NOW)
+            self.rollups.save(built.rollups, NOW, built.posts)
 
 
 @pytest.fixture
@@ -133,6 +133,11 @@ async def test_every_figure_is_the_sum_of_the_weeks_rollups(
     creators = {c["creator_id"]: c for c in review["creators"]}
     assert sum(c["new_customers"] for c in creators.values()) == this_week["new_customers"]
     assert creators["bo"]["cac"] is None  # customers, no spend this week: no figure
+    assert review["posts"]["published"] == 0  # both posts went up in W47
+    posts = (await _review(client, W47))["posts"]
+    assert posts["published"] == 2
+    latest = {p["post_id"]: p["views"] for p in posts["best"]}
+    assert latest == {"ana-post": 14 * 1_000, "bo-post": 14 * 400}  # their latest snapshots
     assert [step["count"] for step in review["funnel"]] == [
         this_week["views"],
         this_week["engagements"],

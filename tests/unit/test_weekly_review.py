@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from services.domain.alerts import Alert
 from services.domain.config import CampaignSettings
 from services.domain.counters import Counters
-from services.domain.rollups import DailyRollup, daily_rollups, day_of
+from services.domain.rollups import DailyRollup, PostFigures, daily_rollups, day_of
 from services.domain.state import Outcome
 from services.domain.views import trend
 from services.domain.weekly import ReviewInputs, portfolio, weekly_report
@@ -273,3 +273,20 @@ def test_a_slack_receiver_gets_the_headline_the_decision_and_the_links() -> None
         "&format=pdf|PDF>"
     ) in block["text"]["text"]
     assert orjson.loads(report_body("generic", event)) == event
+
+
+def test_posts_of_the_week_rank_by_engagement_rate_and_unseen_ones_are_left_out() -> None:
+    posted = WEEK.start() + timedelta(hours=10)
+
+    def post(post_id: str, views: int, likes: int) -> PostFigures:
+        counters = Counters(views=views, likes=likes)
+        return PostFigures(CAMPAIGN, CREATOR, post_id, posted, posted + timedelta(days=1), counters)
+
+    posts = [post("p1", 1_000, 50), post("p2", 1_000, 90), post("p3", 0, 0), post("p4", 500, 10)]
+
+    report = weekly_report(ReviewInputs(CAMPAIGN, WEEK, [], posts=posts))
+
+    assert report.posts.published == 4
+    assert [p.post_id for p in report.posts.best] == ["p2", "p1", "p4"]
+    assert report.posts.worst == []  # three ranked posts, all among the best
+    assert report.posts.best[0].engagement_rate_by_views == pytest.approx(0.09)

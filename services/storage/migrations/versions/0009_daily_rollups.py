@@ -1,7 +1,8 @@
 """Weekly reviews: daily rollups per creator-in-campaign, the history reviews are built from.
 
 The monitor's state keeps seven days; a review compares weeks and may be asked for any past week,
-also after a restart. Each row is one UTC day's full figure for one creator in one campaign.
+also after a restart. Each row is one UTC day's full figure for one creator in one campaign;
+``post_figures`` keeps each post's latest figures, for the review's best and worst posts.
 A campaign's configuration may name the time zone its team reads reviews in. Webhooks subscribe
 to event types (alert changes, as before, and ``report.weekly``), and ``report_events`` is the
 outbox of weekly reviews, one per campaign and closed week, with each webhook's cursor over it.
@@ -47,6 +48,17 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_daily_rollups_day", "daily_rollups", ["day"])
+    op.create_table(
+        "post_figures",
+        sa.Column("campaign_id", sa.String(128), primary_key=True),
+        sa.Column("creator_id", sa.String(128), primary_key=True),
+        sa.Column("post_id", sa.String(128), primary_key=True),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("observed_at", sa.DateTime(timezone=True), nullable=False),
+        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in _COUNTERS[:6]),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_post_figures_posted_at", "post_figures", ["campaign_id", "posted_at"])
     with op.batch_alter_table("campaign_configs") as configs:
         configs.add_column(sa.Column("time_zone", sa.String(64), nullable=True))
     with op.batch_alter_table("webhooks") as webhooks:
@@ -87,5 +99,7 @@ def downgrade() -> None:
         webhooks.drop_column("events")
     with op.batch_alter_table("campaign_configs") as configs:
         configs.drop_column("time_zone")
+    op.drop_index("ix_post_figures_posted_at", table_name="post_figures")
+    op.drop_table("post_figures")
     op.drop_index("ix_daily_rollups_day", table_name="daily_rollups")
     op.drop_table("daily_rollups")
