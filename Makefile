@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SIMULATE ?= 1
-# Debian packages the tests drive for real: promtool/Prometheus/Alertmanager and headless Chromium.
-SYSTEM_PACKAGES := prometheus prometheus-alertmanager chromium
+# Debian packages the tests drive for real: promtool/Prometheus/Alertmanager, headless Chromium and
+# pdftoppm (poppler-utils), which turns the weekly review's PDF pages into images.
+SYSTEM_PACKAGES := prometheus prometheus-alertmanager chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install system-packages run test lint bench eval clean
@@ -19,7 +20,7 @@ install: $(BIN)/.installed
 
 system-packages:
 	@command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null \
-		&& command -v chromium >/dev/null \
+		&& command -v chromium >/dev/null && command -v pdftoppm >/dev/null \
 		|| { $(SUDO) apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES); }
 

@@ -111,6 +111,12 @@ def _backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from services.reporting.command import main_from_args
+
+    return main_from_args(args)
+
+
 def _bench(args: argparse.Namespace) -> int:
     from services.bench.run import main_from_args
 
@@ -170,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("file", help="where the copy goes (SQLite file or pg_dump archive)")
     backup.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     backup.set_defaults(func=_backup)
+    report = commands.add_parser("report", help="write a weekly review (HTML, PDF or JSON)")
+    from services.reporting.command import add_arguments as report_arguments
+
+    report_arguments(report)
+    report.set_defaults(func=_report)
     bench = commands.add_parser("bench", help="measure throughput and latency")
     from services.bench.run import add_arguments as bench_arguments
 

@@ -17,6 +17,7 @@ from services.api.routes import (
     keys,
     operations,
     posts,
+    reports,
     session,
     sources,
     status_page,
@@ -27,6 +28,7 @@ from services.runtime.docs import document_common_responses, serve_docs
 from services.runtime.http import serve
 from services.runtime.methods import list_allowed_methods
 from services.service_layer.access import Authenticator
+from services.service_layer.reports import ReviewSources
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.keys import AuditLog, KeyRepository
@@ -42,6 +44,7 @@ ROUTERS = (
     configs.router,
     posts.router,
     alerts.router,
+    reports.router,
     webhooks.router,
     sources.router,
     keys.router,
@@ -70,6 +73,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.audit = AuditLog(engine)
             app.state.authenticator = Authenticator(app.state.keys, settings.key_cache_seconds)
             app.state.config_publisher = publisher
+            app.state.reviews = ReviewSources.on(engine)
             yield
         finally:
             await run_in_threadpool(publisher.close)

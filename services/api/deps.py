@@ -21,6 +21,7 @@ from services.runtime.security import (
     WebhooksWriter,
 )
 from services.service_layer.access import Authenticator
+from services.service_layer.reports import ReviewSources
 from services.storage.alerts import AlertRepository
 from services.storage.keys import AuditLog, KeyRepository
 from services.storage.posts import WatchedPostRepository
@@ -42,6 +43,7 @@ __all__ = [
     "Keys",
     "KeysAdmin",
     "Publisher",
+    "Reviews",
     "Settings",
     "Shopify",
     "Statuses",
@@ -77,4 +79,5 @@ Shopify = Annotated[ShopifyRepository, Depends(_from_state("shopify", ShopifyRep
 Keys = Annotated[KeyRepository, Depends(_from_state("keys", KeyRepository))]
 Audit = Annotated[AuditLog, Depends(_from_state("audit", AuditLog))]
 AuthenticatorDep = Annotated[Authenticator, Depends(_from_state("authenticator", Authenticator))]
+Reviews = Annotated[ReviewSources, Depends(_from_state("reviews", ReviewSources))]
 Settings = Annotated[ApiSettings, Depends(_from_state("settings", ApiSettings))]

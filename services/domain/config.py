@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -24,6 +26,15 @@ from services.domain.events import Amount, CurrencyCode, Identifier
 from services.domain.shopify import PromoCode, ShopDomain, normalise_code
 
 MAX_PROMO_CODES = 1_000
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"'{name}' is not an IANA time zone") from None
+    return name
+
 
 PositiveAmount = Annotated[Decimal, Field(gt=0, le=10**9, decimal_places=6, allow_inf_nan=False)]
 
@@ -52,6 +63,11 @@ class CampaignSettings(BaseModel):
         max_length=MAX_PROMO_CODES,
         description="Discount code → creator id. Case-insensitive (stored upper-case); a code "
         "belongs to one campaign of a shop. Needs `shop_domain`.",
+    )
+    time_zone: Annotated[str, AfterValidator(_known_zone), Field(max_length=64)] | None = Field(
+        default=None,
+        description="IANA zone (e.g. Europe/Berlin) the team reads weekly reviews in; "
+        "reviews add up UTC days and name the offset.",
     )
 
     @field_validator("currency")

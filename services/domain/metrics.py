@@ -43,5 +43,11 @@ def cac(spend: float, new_customers: int) -> float | None:
     return ratio(spend, new_customers)
 
 
+def paid_cac(spend: float, new_customers: int) -> float | None:
+    """CAC over a span with spend: ``None``, not 0, where nothing was spent in it (fees are paid
+    at posting, customers come later, so a span of customers alone is not free customers)."""
+    return cac(spend, new_customers) if spend else None
+
+
 def roas(revenue: float, spend: float) -> float | None:
     return ratio(revenue, spend)

@@ -129,6 +129,10 @@ class TrendPoint(_View):
     spend: float
     new_customers: int
     cac: float | None
+    cac_to_date: float | None = None
+    """Spend over new customers from the trend's start to this step's end: fees are paid at
+    posting and customers come over the following days, so the step's own CAC is mostly empty.
+    ``null`` until both are non-zero."""
 
 
 class CampaignView(_View):
@@ -238,7 +242,9 @@ def trend(buckets: Mapping[int, Counters], watermark: float | None) -> list[Tren
         if start <= at < end:
             steps[int((at - start) // TREND_STEP)].add(counters)
     points = []
+    to_date = Counters()
     for index, c in enumerate(steps):
+        to_date.add(c)
         spend = from_micros(c.spend_micros)
         points.append(
             TrendPoint(
@@ -249,6 +255,9 @@ def trend(buckets: Mapping[int, Counters], watermark: float | None) -> list[Tren
                 spend=spend,
                 new_customers=c.new_customers,
                 cac=metrics.cac(spend, c.new_customers),
+                cac_to_date=metrics.paid_cac(
+                    from_micros(to_date.spend_micros), to_date.new_customers
+                ),
             )
         )
     return points

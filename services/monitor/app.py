@@ -32,6 +32,7 @@ from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.repository import StatusRepository
+from services.storage.rollups import RollupRepository
 
 log = structlog.get_logger(__name__)
 
@@ -109,6 +110,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
     telemetry.watch_state_size("creators", creator_table)
     repository = StatusRepository(make_engine(settings.database_url))
     alert_keeper = AlertKeeper(AlertRepository(repository.engine))
+    rollups = RollupRepository(repository.engine)
     changes = Changes()
     rounds = StatusRounds(
         processor,
@@ -233,6 +235,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         built = rounds.build(changes, now, target_of)
         try:
             await asyncio.to_thread(repository.save, built.campaigns, built.creators)
+            await asyncio.to_thread(rollups.save, built.rollups, now, built.posts)
             changed = await asyncio.to_thread(
                 alert_keeper.evaluate, built.campaigns, now, built.creators
             )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.domain.detection import CREATOR_SETTINGS, Assessment, CampaignTargets, detect
+from services.domain.rollups import DailyRollup, PostFigures, daily_rollups, post_figures
 from services.domain.state import CreatorState
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, TierBounds
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
@@ -61,10 +62,16 @@ class Changes:
 @dataclass
 class Round:
     """What a status round built, the changes it covered (to put back should writing fail) and
-    the configured targets of those campaigns (``None`` where none is configured)."""
+    the configured targets of those campaigns (``None`` where none is configured).
+
+    ``rollups`` are the daily figures of the creators whose views were rebuilt, every day their
+    state holds in full, and ``posts`` their posts' latest figures: the same round writes a
+    creator's view, its days and its posts."""
 
     campaigns: list[CampaignView] = field(default_factory=list)
     creators: list[CreatorView] = field(default_factory=list)
+    rollups: list[DailyRollup] = field(default_factory=list)
+    posts: list[PostFigures] = field(default_factory=list)
     covered: Changes = field(default_factory=Changes)
     targets: dict[str, CampaignTargets | None] = field(default_factory=dict)
 
@@ -156,6 +163,10 @@ class StatusRounds:
                         self.tier_bounds,
                     )
                 )
+                built.rollups.extend(
+                    daily_rollups(creator, campaign.watermark, self.processor.retention)
+                )
+                built.posts.extend(post_figures(creator))
         return built
 
     def forget(self, holds: Callable[[str], bool]) -> None:

@@ -1,13 +1,15 @@
-"""`pulse notify`: delivers every alert state change in the outbox to every active webhook.
+"""`pulse notify`: delivers every alert state change in the outbox to every active webhook, and
+each campaign's weekly review, once its week has closed, to the webhooks subscribed to it.
 
-Each webhook has its own task and cursor (the last outbox id it accepted): it posts the events
-after the cursor one at a time, in order, and moves the cursor only after a 2xx answer, so every
-change arrives at least once and in order, and a down or slow receiver holds up only itself. A
+Each webhook has its own task and cursors (the last outbox id it accepted, one for alerts, one for
+reports): it posts the events after a cursor one at a time, in order, and moves the cursor only
+after a 2xx answer, so every change arrives at least once and in order, and a down or slow
+receiver holds up only itself. A
 failed attempt is retried by ``schedule.RetryPolicy`` (the wait and the run of failures are kept
 in the database, so a restarted notifier keeps the schedule); 410 Gone, or failing for days,
 disables the webhook. A crash between the 2xx and the cursor write re-sends that one event with
-the same ``webhook-id`` (``evt_`` and the outbox id), on which receivers deduplicate. Run one
-notifier per database.
+the same ``webhook-id`` (``evt_`` and the outbox id, ``rpt_`` for reports), on which receivers
+deduplicate. Run one notifier per database: it also records the ``report.weekly`` events.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ import contextlib
 import random
 import signal
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Generic, TypeVar
 
 import httpx
 import structlog
@@ -26,20 +32,39 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.domain.alerts import Alert
 from services.notifier.delivery import Sender
-from services.notifier.payloads import render
+from services.notifier.payloads import render, report_body
 from services.notifier.schedule import GONE, Attempt
 from services.notifier.settings import NotifierSettings
 from services.runtime.egress import guarded_client
 from services.runtime.metrics_server import serve_metrics
+from services.service_layer.reports import ReviewSources, record_closed_weeks
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
-from services.storage.webhooks import Webhook, WebhookRepository
+from services.storage.report_events import ReportEventRepository
+from services.storage.webhooks import (
+    ALERTS,
+    Webhook,
+    WebhookEvent,
+    WebhookFormat,
+    WebhookRepository,
+)
 
 log = structlog.get_logger(__name__)
 
 
-def message_id(event_id: int) -> str:
-    return f"evt_{event_id}"
+E = TypeVar("E")
+
+
+@dataclass(frozen=True)
+class _Outbox(Generic[E]):
+    """One outbox a webhook may subscribe to: how to read it, render it and move its cursor."""
+
+    event: WebhookEvent
+    id_prefix: str
+    cursor: Callable[[str], int]
+    events_after: Callable[[int, int], list[tuple[int, E]]]
+    body: Callable[[E, WebhookFormat], bytes]
+    delivered: Callable[[str, int], None]
 
 
 class NotifierMetrics:
@@ -79,11 +104,34 @@ class Notifier:
         alerts: AlertRepository,
         client: httpx.AsyncClient,
         metrics: NotifierMetrics,
+        reviews: ReviewSources,
+        reports: ReportEventRepository,
     ) -> None:
         """``client`` must be an egress-guarded one (``services.runtime.egress``)."""
         self._settings = settings
         self._webhooks = webhooks
         self._alerts = alerts
+        self._reviews = reviews
+        self._reports = reports
+        # Alerts first: a review is never more urgent than an alert change.
+        self._outboxes: tuple[_Outbox[Any], ...] = (
+            _Outbox(
+                ALERTS,
+                "evt_",
+                webhooks.cursor,
+                alerts.events_after,
+                _alert_body,
+                webhooks.delivered,
+            ),
+            _Outbox(
+                "report.weekly",
+                "rpt_",
+                reports.cursor,
+                reports.events_after,
+                _report_body,
+                reports.delivered,
+            ),
+        )
         self._sender = Sender(client, settings.request_timeout_seconds)
         self._policy = settings.retry_policy()
         self._metrics = metrics
@@ -92,6 +140,7 @@ class Notifier:
     async def run(self, stop: asyncio.Event) -> None:
         """Keep one delivery task per active webhook until ``stop`` is set."""
         tasks: dict[str, asyncio.Task[None]] = {}
+        next_check = 0.0
         try:
             while not stop.is_set():
                 try:
@@ -100,6 +149,9 @@ class Notifier:
                     log.exception("listing webhooks failed; keeping the current ones")
                 else:
                     self._reconcile(tasks, active)
+                if time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self._settings.report_check_seconds
+                    await self._record_closed_weeks()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self._settings.poll_interval_seconds)
         finally:
@@ -126,23 +178,65 @@ class Notifier:
                     self._follow(webhook_id), name=f"webhook-{webhook_id}"
                 )
 
-    async def _follow(self, webhook_id: str) -> None:
-        """Deliver the outbox after the webhook's cursor, for as long as the webhook is active."""
-        while True:
-            cursor = await asyncio.to_thread(self._webhooks.cursor, webhook_id)
-            events = await asyncio.to_thread(
-                self._alerts.events_after, cursor, self._settings.batch_size
+    async def _record_closed_weeks(self) -> None:
+        try:
+            recorded = await asyncio.to_thread(
+                record_closed_weeks,
+                self._reviews,
+                self._reports,
+                self._settings.report_base_url,
+                datetime.now(UTC),
             )
-            for event_id, alert in events:
-                if not await self._deliver(webhook_id, event_id, alert):
+        except SQLAlchemyError:
+            log.exception("recording closed weeks failed; will try again")
+        else:
+            if recorded:
+                log.info("weekly reviews recorded for delivery", count=recorded)
+
+    async def _follow(self, webhook_id: str) -> None:
+        """Deliver the outboxes after the webhook's cursors, alerts first, for as long as the
+        webhook is active."""
+        while True:
+            webhook = await asyncio.to_thread(self._webhooks.get, webhook_id)
+            if webhook is None or not webhook.active:
+                return
+            full = False
+            for outbox in self._outboxes:
+                if outbox.event not in webhook.events:
+                    continue
+                sent = await self._follow_outbox(webhook_id, outbox)
+                if sent is None:
                     return
-            if len(events) < self._settings.batch_size:
+                full = full or sent == self._settings.batch_size
+            if not full:
                 await asyncio.sleep(self._settings.poll_interval_seconds)
 
-    async def _deliver(self, webhook_id: str, event_id: int, alert: Alert) -> bool:
-        """Post one event until the receiver answers 2xx; False when the webhook was deleted
-        or disabled first. The webhook is read again before each attempt, to sign with its
-        current secrets and honour a wait a previous notifier decided."""
+    async def _follow_outbox(self, webhook_id: str, outbox: _Outbox[Any]) -> int | None:
+        """Deliver a batch of the outbox after the webhook's cursor; how many, or None when
+        the webhook went away."""
+        cursor = await asyncio.to_thread(outbox.cursor, webhook_id)
+        events = await asyncio.to_thread(outbox.events_after, cursor, self._settings.batch_size)
+        for event_id, event in events:
+            if not await self._deliver(
+                webhook_id,
+                f"{outbox.id_prefix}{event_id}",
+                partial(outbox.body, event),
+                partial(outbox.delivered, webhook_id, event_id),
+            ):
+                return None
+        return len(events)
+
+    async def _deliver(
+        self,
+        webhook_id: str,
+        message: str,
+        body_in: Callable[[WebhookFormat], bytes],
+        accepted: Callable[[], None],
+    ) -> bool:
+        """Post one event until the receiver answers 2xx, then record that it was accepted;
+        False when the webhook was deleted or disabled first. The webhook is read again before
+        each attempt, to sign with its current secrets and honour a wait a previous notifier
+        decided."""
         while True:
             webhook = await asyncio.to_thread(self._webhooks.get, webhook_id)
             if webhook is None or not webhook.active:
@@ -151,20 +245,18 @@ class Notifier:
             if webhook.next_attempt_at is not None and webhook.next_attempt_at > now:
                 await asyncio.sleep((webhook.next_attempt_at - now).total_seconds())
                 continue
-            body = render(webhook.format, alert)
+            body = body_in(webhook.format)
             started = time.perf_counter()
             attempt = await self._sender.send(
-                webhook.url, message_id(event_id), body, webhook.signing_secrets(now), now
+                webhook.url, message, body, webhook.signing_secrets(now), now
             )
             self._metrics.count(attempt, time.perf_counter() - started)
             if attempt.delivered:
-                await asyncio.to_thread(self._webhooks.delivered, webhook_id, event_id)
+                await asyncio.to_thread(accepted)
                 return True
-            await self._failed(webhook, event_id, attempt, now)
+            await self._failed(webhook, message, attempt, now)
 
-    async def _failed(
-        self, webhook: Webhook, event_id: int, attempt: Attempt, at: datetime
-    ) -> None:
+    async def _failed(self, webhook: Webhook, message: str, attempt: Attempt, at: datetime) -> None:
         error = attempt.error or f"HTTP {attempt.status}"
         verdict = self._policy.after_failure(
             attempt, webhook.failed_attempts + 1, webhook.failing_since, at, self._rng
@@ -189,10 +281,18 @@ class Notifier:
             log.warning(
                 "webhook delivery failed; retrying",
                 webhook_id=webhook.webhook_id,
-                message_id=message_id(event_id),
+                message_id=message,
                 error=error,
                 retry_at=verdict.retry_at,
             )
+
+
+def _alert_body(alert: Alert, fmt: WebhookFormat) -> bytes:
+    return render(fmt, alert)
+
+
+def _report_body(event: dict[str, Any], fmt: WebhookFormat) -> bytes:
+    return report_body(fmt, event)
 
 
 async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
@@ -207,7 +307,13 @@ async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
             settings.egress_policy(), settings.request_timeout_seconds
         ) as client:
             notifier = Notifier(
-                settings, WebhookRepository(engine), AlertRepository(engine), client, metrics
+                settings,
+                WebhookRepository(engine),
+                AlertRepository(engine),
+                client,
+                metrics,
+                ReviewSources.on(engine),
+                ReportEventRepository(engine),
             )
             await notifier.run(stop)
     finally:

@@ -24,6 +24,27 @@ def render(format: WebhookFormat, alert: Alert) -> bytes:
     return slack_body(alert) if format == "slack" else generic_body(alert)
 
 
+def report_body(format: WebhookFormat, event: dict[str, Any]) -> bytes:
+    """A ``report.weekly`` event (``service_layer.reports.report_event``): as it is for generic
+    receivers; for Slack, the headline, the decision and links to the HTML and the PDF."""
+    if format != "slack":
+        return orjson.dumps(event)
+    summary, urls = event["summary"], event["urls"]
+    title = f"*Weekly review* · campaign `{_escape(event['campaign_id'])}` · {event['week']}"
+    lines = [
+        title,
+        _escape(summary["headline"]),
+        f"*Decision:* {_escape(summary['decision'])}",
+        f"<{urls['html']}|Open the review> · <{urls['pdf']}|PDF>",
+    ]
+    return orjson.dumps(
+        {
+            "text": f"Weekly review {event['campaign_id']} {event['week']}: {summary['headline']}",
+            "blocks": [{"type": "section", "text": _mrkdwn("\n".join(lines))}],
+        }
+    )
+
+
 def test_body(format: WebhookFormat, webhook_id: str, at: datetime) -> bytes:
     """The ``webhook.test`` event a team sends to check its receiver."""
     text = "Campaign Pulse test event: this receiver is reachable and can verify signatures."

@@ -46,6 +46,13 @@ class NotifierSettings(SharedSettings):
         description="Multiplies every wait above and each Retry-After (tests run days in seconds)",
     )
     batch_size: int = Field(default=100, ge=1, description="Outbox events read at a time.")
+    report_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The API's address as receivers reach it, for the links in report.weekly.",
+    )
+    report_check_seconds: float = Field(
+        default=60.0, gt=0, description="How often campaigns are checked for a newly closed week."
+    )
     webhook_allow_cidrs: AllowCidrs = allow_cidrs_field()
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 8003

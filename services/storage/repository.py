@@ -83,10 +83,28 @@ def _creator_row(view: CreatorView) -> dict[str, Any]:
     }
 
 
+def upsert(connection: Connection, model: type[Base], rows: list[dict[str, Any]]) -> None:
+    """Insert the rows, overwriting those whose primary key exists (PostgreSQL or SQLite)."""
+    if not rows:
+        return
+    dialect = connection.dialect.name
+    stmt: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        stmt = postgresql.insert(model)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model)
+    else:
+        raise NotImplementedError(f"no upsert for the {dialect} dialect")
+    mapper = inspect(model)
+    keys = [c.name for c in mapper.primary_key]
+    updated = {c.name: stmt.excluded[c.name] for c in mapper.columns if c.name not in keys}
+    statement: Insert = stmt.on_conflict_do_update(index_elements=keys, set_=updated)
+    connection.execute(statement, rows)
+
+
 class StatusRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._dialect = engine.dialect.name
 
     @property
     def engine(self) -> Engine:
@@ -100,26 +118,8 @@ class StatusRepository:
         campaign_rows = {v.campaign_id: _campaign_row(v) for v in campaigns}
         creator_rows = {(v.campaign_id, v.creator_id): _creator_row(v) for v in creators}
         with self._engine.begin() as connection:
-            self._upsert(connection, CampaignStatus, list(campaign_rows.values()))
-            self._upsert(connection, CreatorStatus, list(creator_rows.values()))
-
-    def _upsert(
-        self, connection: Connection, model: type[Base], rows: list[dict[str, Any]]
-    ) -> None:
-        if not rows:
-            return
-        stmt: postgresql.Insert | sqlite.Insert
-        if self._dialect == "postgresql":
-            stmt = postgresql.insert(model)
-        elif self._dialect == "sqlite":
-            stmt = sqlite.insert(model)
-        else:
-            raise NotImplementedError(f"no upsert for the {self._dialect} dialect")
-        mapper = inspect(model)
-        keys = [c.name for c in mapper.primary_key]
-        updated = {c.name: stmt.excluded[c.name] for c in mapper.columns if c.name not in keys}
-        upsert: Insert = stmt.on_conflict_do_update(index_elements=keys, set_=updated)
-        connection.execute(upsert, rows)
+            upsert(connection, CampaignStatus, list(campaign_rows.values()))
+            upsert(connection, CreatorStatus, list(creator_rows.values()))
 
     def list_campaigns(
         self, status: str | None = None, limit: int = 100, offset: int = 0

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -49,6 +49,9 @@ from services.storage.promo_codes import (
 )
 
 WebhookFormat = Literal["generic", "slack"]
+WebhookEvent = Literal["alerts", "report.weekly"]
+"""What a webhook subscribes to: every alert change, and each campaign's weekly review."""
+ALERTS: WebhookEvent = "alerts"
 
 
 class WebhookRow(Base):
@@ -67,6 +70,8 @@ class WebhookRow(Base):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(512))
+    # The subscribed WebhookEvents, comma-separated (migration 0009; alerts only before).
+    events: Mapped[str] = mapped_column(String(256), default=ALERTS)
 
 
 class WebhookCursorRow(Base):
@@ -88,6 +93,8 @@ class CampaignConfigRow(Base):
     budget_micros: Mapped[int | None] = mapped_column(BigInteger)
     currency: Mapped[str | None] = mapped_column(String(3))
     sensitivity: Mapped[str] = mapped_column(String(8))
+    # IANA zone the team reads weekly reviews in (migration 0009).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime]
     shop_domain: Mapped[str | None] = mapped_column(String(77))
 
@@ -107,6 +114,7 @@ class Webhook:
     failed_attempts: int = 0
     next_attempt_at: datetime | None = None
     last_error: str | None = None
+    events: tuple[WebhookEvent, ...] = (ALERTS,)
 
     def signing_secrets(self, now: datetime) -> list[str]:
         """The secrets a delivery at ``now`` is signed with: the current one, and the one it
@@ -132,6 +140,9 @@ def _webhook(row: RowMapping) -> Webhook:
         failed_attempts=row["failed_attempts"],
         next_attempt_at=optional_stored_time(row["next_attempt_at"]),
         last_error=row["last_error"],
+        events=tuple(
+            event for event in get_args(WebhookEvent) if event in row["events"].split(",")
+        ),
     )
 
 
@@ -147,7 +158,13 @@ class WebhookRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def create(self, url: str, format: WebhookFormat, secret: str | None = None) -> Webhook:
+    def create(
+        self,
+        url: str,
+        format: WebhookFormat,
+        secret: str | None = None,
+        events: tuple[WebhookEvent, ...] = (ALERTS,),
+    ) -> Webhook:
         """Register an active webhook whose cursor is the newest outbox event."""
         webhook = Webhook(
             webhook_id=f"wh_{uuid.uuid4().hex}",
@@ -156,6 +173,7 @@ class WebhookRepository:
             secret=secret if secret is not None else new_secret(),
             created_at=datetime.now(UTC),
             active=True,
+            events=events,
         )
         row = {
             "webhook_id": webhook.webhook_id,
@@ -164,6 +182,7 @@ class WebhookRepository:
             "secret": webhook.secret,
             "created_at": webhook.created_at,
             "active": True,
+            "events": ",".join(events),
         }
         with self._engine.begin() as connection:
             head = connection.scalar(select(func.max(AlertEventRow.id))) or 0
@@ -245,11 +264,15 @@ class WebhookRepository:
         """A receiver accepted ``event_id``: move the cursor and clear any run of failures."""
         with self._engine.begin() as connection:
             self._advance(connection, webhook_id, event_id)
-            connection.execute(
-                update(WebhookRow)
-                .where(WebhookRow.webhook_id == webhook_id, WebhookRow.failed_attempts > 0)
-                .values(_HEALTHY)
-            )
+            self.clear_failures(connection, webhook_id)
+
+    @staticmethod
+    def clear_failures(connection: Connection, webhook_id: str) -> None:
+        connection.execute(
+            update(WebhookRow)
+            .where(WebhookRow.webhook_id == webhook_id, WebhookRow.failed_attempts > 0)
+            .values(_HEALTHY)
+        )
 
     def failed(
         self,
@@ -332,6 +355,7 @@ class CampaignConfigRepository:
             "budget_micros": None if config.budget is None else to_micros(config.budget),
             "currency": config.currency,
             "sensitivity": config.sensitivity,
+            "time_zone": config.time_zone,
             "updated_at": config.updated_at.astimezone(UTC),
             "shop_domain": config.shop_domain,
         }
@@ -375,6 +399,7 @@ class CampaignConfigRepository:
             budget=_decimal(row["budget_micros"]),
             currency=row["currency"],
             sensitivity=row["sensitivity"],
+            time_zone=row["time_zone"],
             updated_at=stored_time(row["updated_at"]),
             shop_domain=row["shop_domain"],
             promo_codes=codes,

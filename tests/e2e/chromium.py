@@ -56,6 +56,7 @@ class Chromium:
         self.deadline = time.monotonic() + deadline
         self._next_id = 0
         self._buffer = b""
+        self.events: list[dict[str, Any]] = []
         commands_read, self._commands = _above_stdio_and_pipe(os.pipe())
         self._replies, replies_write = _above_stdio_and_pipe(os.pipe())
         # The browser wants the pipe ends at exactly fds 3 and 4; bash (dash stops at fd 9) moves
@@ -140,7 +141,9 @@ class Chromium:
         while True:
             message = self._message()
             if message.get("id") != self._next_id:
-                continue  # an event, which nothing here listens to
+                if "method" in message:
+                    self.events.append(message)  # kept for console_errors
+                continue
             if "error" in message:
                 raise RuntimeError(f"{method} failed: {message['error']}")
             result: dict[str, Any] = message["result"]
@@ -158,6 +161,25 @@ class Chromium:
         if "errorText" in navigated:
             raise RuntimeError(f"cannot load {url}: {navigated['errorText']}")
         self.wait_for(f"location.href === {json.dumps(url)} && document.readyState === 'complete'")
+
+    def watch_console(self) -> None:
+        """From now on, keep the page's console messages and uncaught errors as events."""
+        self.page("Runtime.enable")
+        self.page("Log.enable")
+
+    def console_errors(self) -> list[str]:
+        """Errors logged or thrown since ``watch_console``: console.error, uncaught exceptions,
+        and the browser's own log entries at error level (a refused resource, a CSP breach)."""
+        errors = []
+        for event in self.events:
+            method, params = event["method"], event.get("params", {})
+            if method == "Runtime.consoleAPICalled" and params.get("type") == "error":
+                errors.append(str(params.get("args")))
+            elif method == "Runtime.exceptionThrown":
+                errors.append(str(params.get("exceptionDetails")))
+            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+                errors.append(str(params["entry"].get("text")))
+        return errors
 
     def evaluate(self, expression: str) -> Any:
         reply = self.page("Runtime.evaluate", {"expression": expression, "returnByValue": True})

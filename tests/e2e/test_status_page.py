@@ -266,6 +266,10 @@ def test_status_page_in_headless_chromium(running_stack: RunningStack, tmp_path:
         dom = browser.dom()
         SCREENSHOT.parent.mkdir(exist_ok=True)
         browser.screenshot(SCREENSHOT)
+        # The first card's weekly review opens in the signed-in browser (the session cookie).
+        review = browser.evaluate("document.querySelector('.review-links a').href")
+        browser.open(review, WIDTH, HEIGHT)
+        review_charts = browser.evaluate("document.querySelectorAll('svg[data-chart]').length")
 
     assert {c["campaign_id"] for c in campaigns} == set(sent)
     cards = Cards()
@@ -280,6 +284,8 @@ def test_status_page_in_headless_chromium(running_stack: RunningStack, tmp_path:
     assert cards.charts >= 2 * 2, "an engagement-rate and a CAC line for the week-long campaigns"
     assert cards.live_regions == ["alerts"]
     assert "Waiting for data" not in dom
+    assert f"/v1/campaigns/{campaigns[0]['campaign_id']}/reports/weekly?week=" in review
+    assert review_charts == 4
 
     assert png_size(SCREENSHOT) == (WIDTH, HEIGHT)
     assert SCREENSHOT.stat().st_size > 20_000, "a blank page compresses to a few kilobytes"

@@ -34,6 +34,7 @@ from services.service_layer.access import issue_key
 from services.storage.db import make_engine, migrate
 from services.storage.models import CampaignStatus, CreatorStatus
 from services.storage.repository import STATUS_ORDER, StatusRepository
+from services.storage.rollups import DailyRollupRow, PostFiguresRow
 from tests.containers import docker_answers
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -85,6 +86,8 @@ def _emptied(url: str) -> str:
         with engine.begin() as connection:
             connection.execute(delete(CreatorStatus))
             connection.execute(delete(CampaignStatus))
+            connection.execute(delete(DailyRollupRow))
+            connection.execute(delete(PostFiguresRow))
     finally:
         engine.dispose()
     return url

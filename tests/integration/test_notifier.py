@@ -26,7 +26,9 @@ from services.notifier.app import Notifier, NotifierMetrics
 from services.notifier.settings import NotifierSettings
 from services.notifier.signing import new_secret
 from services.runtime.egress import EgressPolicy, guarded_client, parse_cidrs
+from services.service_layer.reports import ReviewSources
 from services.storage.alerts import AlertRepository
+from services.storage.report_events import ReportEventRepository
 from services.storage.webhooks import WebhookCursorRow, WebhookRepository, WebhookRow
 
 pytestmark = pytest.mark.integration
@@ -162,7 +164,15 @@ async def notifier(engine: Engine, notifier_settings: NotifierSettings) -> Async
     running = Running(NotifierMetrics(), WebhookRepository(engine), AlertRepository(engine))
     stop = asyncio.Event()
     async with guarded_client(LOOPBACK, settings.request_timeout_seconds) as client:
-        loop = Notifier(settings, running.webhooks, running.alerts, client, running.metrics)
+        loop = Notifier(
+            settings,
+            running.webhooks,
+            running.alerts,
+            client,
+            running.metrics,
+            ReviewSources.on(engine),
+            ReportEventRepository(engine),
+        )
         task = asyncio.create_task(loop.run(stop))
         yield running
         stop.set()

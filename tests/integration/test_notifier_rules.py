@@ -15,7 +15,9 @@ from sqlalchemy import Engine, delete
 
 from services.notifier.app import Notifier, NotifierMetrics
 from services.notifier.settings import NotifierSettings
+from services.service_layer.reports import ReviewSources
 from services.storage.alerts import AlertRepository
+from services.storage.report_events import ReportEventRepository
 from services.storage.webhooks import Webhook, WebhookCursorRow, WebhookRepository, WebhookRow
 from tests.alerts import firing_alert
 
@@ -71,6 +73,8 @@ async def start(engine: Engine) -> AsyncIterator[Callable[..., Running]]:
             running.alerts,
             client,
             NotifierMetrics(),
+            ReviewSources.on(engine),
+            ReportEventRepository(engine),
         )
         tasks.append(asyncio.create_task(notifier.run(stop)))
         return running

@@ -107,6 +107,7 @@ def test_campaign_configs_round_trip_exactly_and_are_replaced(clean_engine: Engi
         budget=Decimal("250000"),
         currency="EUR",
         sensitivity="high",
+        time_zone="Europe/Berlin",
         updated_at=AT,
     )
 
@@ -200,6 +201,22 @@ async def test_a_given_secret_is_kept_and_format_defaults_to_generic(
     assert (response.json()["secret"], response.json()["format"]) == (secret, "generic")
 
 
+async def test_a_webhook_subscribes_to_alerts_unless_it_names_its_events(
+    client: httpx.AsyncClient,
+) -> None:
+    default = await client.post("/v1/webhooks", json={"url": PUBLIC_URL})
+    reviews = await client.post(
+        "/v1/webhooks", json={"url": PUBLIC_URL, "events": ["report.weekly"]}
+    )
+
+    assert default.json()["events"] == ["alerts"]
+    assert reviews.json()["events"] == ["report.weekly"]
+    listed = {
+        w["webhook_id"]: w["events"] for w in (await client.get("/v1/webhooks")).json()["items"]
+    }
+    assert listed[reviews.json()["webhook_id"]] == ["report.weekly"]
+
+
 async def test_deleting_a_webhook_stops_listing_it(client: httpx.AsyncClient) -> None:
     created = (await client.post("/v1/webhooks", json={"url": PUBLIC_URL})).json()
 
@@ -237,7 +254,8 @@ async def test_invalid_webhooks_are_refused_naming_the_field(
 ) -> None:
     response = await client.post("/v1/webhooks", json=body)
 
-    assert ("body", field) in _error_fields(response)
+    # An item of a list is named by its index after the field: ("body", "events", 0).
+    assert ("body", field) in [loc[:2] for loc in _error_fields(response)]
     assert (await client.get("/v1/webhooks")).json() == {"items": []}
 
 

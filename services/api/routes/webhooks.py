@@ -1,4 +1,4 @@
-"""Webhook subscriptions: where the notifier delivers alert changes.
+"""Webhook subscriptions: where the notifier delivers alert changes and weekly reviews.
 
 Every URL goes through the egress guard (``services.runtime.egress``) when it is registered, when
 it is tested and at every delivery; a refused one is a 422 on ``url`` with the reason.
@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    UrlConstraints,
+    field_validator,
+)
 from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import Audit, Settings, Webhooks, WebhooksReader, WebhooksWriter
@@ -20,7 +28,13 @@ from services.notifier.delivery import Sender
 from services.notifier.payloads import test_body
 from services.notifier.signing import validate_secret
 from services.runtime.egress import EgressPolicy, EgressRefused, guarded_client
-from services.storage.webhooks import Webhook, WebhookFormat, WebhookRepository
+from services.storage.webhooks import (
+    ALERTS,
+    Webhook,
+    WebhookEvent,
+    WebhookFormat,
+    WebhookRepository,
+)
 
 _SHOWN_SECRET_CHARS = 4
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -45,6 +59,22 @@ class WebhookCreate(BaseModel):
     url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2048, allowed_schemes=["http", "https"])]
     format: WebhookFormat = "generic"
     secret: Secret | None = None
+    events: Annotated[
+        list[WebhookEvent],
+        Field(
+            min_length=1,
+            max_length=len(get_args(WebhookEvent)),
+            description="What to deliver: `alerts` (every alert change) and `report.weekly` "
+            "(each campaign's review once its week closed).",
+        ),
+    ] = [ALERTS]
+
+    @field_validator("events")
+    @classmethod
+    def _once_each(cls, events: list[WebhookEvent]) -> list[WebhookEvent]:
+        if len(set(events)) != len(events):
+            raise ValueError("names an event type twice")
+        return events
 
 
 class SecretRotation(BaseModel):
@@ -57,6 +87,7 @@ class WebhookOut(BaseModel):
     webhook_id: str
     url: str
     format: WebhookFormat
+    events: list[WebhookEvent]
     secret: str = Field(description="Shown in full only in the answer that made it.")
     previous_secret_expires_at: datetime | None = Field(
         description="After a rotation, until when deliveries are also signed with the old secret."
@@ -85,6 +116,7 @@ def _out(webhook: Webhook, reveal: bool) -> WebhookOut:
         webhook_id=webhook.webhook_id,
         url=webhook.url,
         format=webhook.format,
+        events=list(webhook.events),
         secret=webhook.secret if reveal else f"********{shown}",
         previous_secret_expires_at=webhook.previous_secret_expires_at,
         created_at=webhook.created_at,
@@ -118,7 +150,9 @@ async def create_webhook(
         raise RequestValidationError(
             [{"loc": ("body", "url"), "msg": str(exc), "type": "url_refused", "input": url}]
         ) from exc
-    webhook = await run_in_threadpool(webhooks.create, url, body.format, body.secret)
+    webhook = await run_in_threadpool(
+        webhooks.create, url, body.format, body.secret, tuple(body.events)
+    )
     await run_in_threadpool(
         audit.record, principal.name, principal.key_id, "webhook.create", webhook.webhook_id
     )

@@ -216,20 +216,6 @@ function freshnessBlock(campaign) {
 
 // ---- Charts: inline SVG lines over the seven-day trend ----
 
-const ROLLING_STEPS = 4; // four six-hour trend steps: a day
-
-// CAC per six-hour step is mostly empty or zero (fees and sales land in different steps), so the
-// chart shows spend over new customers in the day up to each step, from the first full day on.
-function rollingCac(trend) {
-  return trend.map((_, index) => {
-    if (index < ROLLING_STEPS - 1) return null;
-    const day = trend.slice(index - ROLLING_STEPS + 1, index + 1);
-    const customers = day.reduce((sum, step) => sum + step.new_customers, 0);
-    const spend = day.reduce((sum, step) => sum + step.spend, 0);
-    return customers ? spend / customers : null;
-  });
-}
-
 const CHART = { width: 400, height: 86, left: 4, right: 4, top: 10, bottom: 6 };
 
 function segments(values) {
@@ -307,6 +293,26 @@ function chart(title, values, format, tone) {
 
 // ---- Campaigns ----
 
+// The ISO week ("2026-W48") of the UTC day of an event time, as the weekly review names weeks.
+function isoWeek(iso) {
+  const day = new Date(iso);
+  // The week's Thursday names its year, and the week is that Thursday's rank in the year.
+  const thursday = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
+  thursday.setUTCDate(thursday.getUTCDate() + 3 - ((thursday.getUTCDay() + 6) % 7));
+  const january = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday - january) / 86400000 / 7) + 1;
+  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+function reviewLinks(campaign) {
+  if (!campaign.as_of) return null;
+  const week = isoWeek(campaign.as_of);
+  const base = `/v1/campaigns/${encodeURIComponent(campaign.campaign_id)}/reports/weekly?week=${week}`;
+  return el("p", { class: "meta review-links" }, `Weekly review ${week}: `,
+    el("a", { href: `${base}&format=html`, target: "_blank", rel: "noopener" }, "open"), " · ",
+    el("a", { href: `${base}&format=pdf`, target: "_blank", rel: "noopener" }, "PDF"));
+}
+
 function kpi(label, qualifier, value) {
   return el("div", { class: "kpi" },
     el("dt", {}, label, qualifier ? [" ", el("small", {}, qualifier)] : null),
@@ -337,13 +343,17 @@ function campaignCard(campaign) {
       kpi("CAC", currency || "", money(totals.cac, currency)),
       kpi("ROAS", "", ratio(totals.roas)),
       kpi("Spend", "lifetime", money(totals.spend, currency))),
+    reviewLinks(campaign),
     el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign)),
     freshnessBlock(campaign)),
   el("div", { class: "charts" },
     chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
       percent, "tone-er"),
-    chart(`CAC${currency ? ` (${currency})` : ""} · rolling 24 h`, rollingCac(campaign.trend),
-      (value) => money(value, currency), "tone-cac")));
+    // Fees are paid at posting and customers come over the next days: CAC is spend over new
+    // customers cumulated over the seven days, a gap (never 0) until both are non-zero.
+    chart(`CAC${currency ? ` (${currency})` : ""} · 7 days to date`,
+      campaign.trend.map((point) => point.cac_to_date), (value) => money(value, currency),
+      "tone-cac")));
 }
 
 // ---- Talking to the API ----
@@ -370,6 +380,26 @@ async function api(path, options = {}) {
 }
 
 // ---- Campaigns ----
+
+// The ISO week ("2026-W48") of the UTC day of an event time, as the weekly review names weeks.
+function isoWeek(iso) {
+  const day = new Date(iso);
+  // The week's Thursday names its year, and the week is that Thursday's rank in the year.
+  const thursday = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
+  thursday.setUTCDate(thursday.getUTCDate() + 3 - ((thursday.getUTCDay() + 6) % 7));
+  const january = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+  const week = Math.floor((thursday - january) / 86400000 / 7) + 1;
+  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+}
+
+function reviewLinks(campaign) {
+  if (!campaign.as_of) return null;
+  const week = isoWeek(campaign.as_of);
+  const base = `/v1/campaigns/${encodeURIComponent(campaign.campaign_id)}/reports/weekly?week=${week}`;
+  return el("p", { class: "meta review-links" }, `Weekly review ${week}: `,
+    el("a", { href: `${base}&format=html`, target: "_blank", rel: "noopener" }, "open"), " · ",
+    el("a", { href: `${base}&format=pdf`, target: "_blank", rel: "noopener" }, "PDF"));
+}
 
 const counts = document.getElementById("counts");
 const campaignsNode = document.getElementById("campaigns");

@@ -8,6 +8,8 @@ from sqlalchemy import Connection, text
 
 from services.storage import alerts as _alerts  # noqa: F401 - registers the alert tables
 from services.storage import keys as _keys  # noqa: F401 - registers keys, sessions, audit log
+from services.storage import report_events as _report_events  # noqa: F401 - weekly review outbox
+from services.storage import rollups as _rollups  # noqa: F401 - registers the daily rollups
 from services.storage import webhooks as _webhooks  # noqa: F401 - registers webhooks, configs
 from services.storage.db import make_engine
 from services.storage.models import Base
