@@ -22,6 +22,10 @@ from typing import Any
 
 from services.domain.counters import Counters
 from services.domain.events import Conversion, PostMetrics, Spend, event_currency
+from services.domain.suspicion.flag import Flag
+from services.domain.suspicion.follower_rules import Reading
+from services.domain.suspicion.observe import observe_followers, observe_snapshot
+from services.domain.suspicion.settings import DEFAULT_SUSPICION, SuspicionSettings
 from services.domain.windows import BLOCK, HOUR, block_start, bucket_key, bucket_start, hourly_from
 
 
@@ -115,6 +119,10 @@ class CreatorState:
     posts: dict[str, PostSnapshot] = field(default_factory=dict)
     buckets: dict[int, Bucket] = field(default_factory=dict)
     settled_to: int = 0
+    # Suspicious engagement (services.domain.suspicion): a few follower readings, each with the
+    # lifetime views then, and the flags found, each with the counts the detector leaves out.
+    follower_readings: list[Reading] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
 
     def bucket(self, at: float, watermark: float | None) -> Bucket:
         start = bucket_key(at, watermark)
@@ -153,6 +161,7 @@ class CreatorState:
             else:
                 merged.absorb(bucket)
         self.buckets = settled
+        self.flags = [f for f in self.flags if f.since >= keep_from]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -168,6 +177,8 @@ class CreatorState:
             },
             "buckets": _bucket_rows(self.buckets),
             "settled_to": self.settled_to,
+            "follower_readings": [list(reading) for reading in self.follower_readings],
+            "flags": [flag.to_list() for flag in self.flags],
         }
 
     @classmethod
@@ -185,6 +196,11 @@ class CreatorState:
             },
             buckets=_buckets_from(data["buckets"]),
             settled_to=data.get("settled_to", 0),
+            # State written before suspicious engagement was flagged has neither.
+            follower_readings=[
+                (at, followers, views) for at, followers, views in data.get("follower_readings", [])
+            ],
+            flags=[Flag.from_list(row) for row in data.get("flags", [])],
         )
 
 
@@ -260,8 +276,10 @@ def apply_event(
     event: PostMetrics | Conversion | Spend,
     allowed_lateness: float,
     retention: float,
+    suspicion: SuspicionSettings = DEFAULT_SUSPICION,
 ) -> Applied:
-    """Apply one validated event to its campaign's and creator's state, idempotently."""
+    """Apply one validated event to its campaign's and creator's state, idempotently; a post
+    snapshot also runs the suspicious-engagement rules (``suspicion``)."""
     at = event.event_time.timestamp()
     currency = event_currency(event)
     if currency is not None and campaign.currency not in (None, currency):
@@ -271,7 +289,7 @@ def apply_event(
             "currency",
         )
     if isinstance(event, PostMetrics):
-        result = _apply_snapshot(campaign, creator, event, at, allowed_lateness)
+        result = _apply_snapshot(campaign, creator, event, at, allowed_lateness, suspicion)
     else:
         result = _apply_once(campaign, creator, event, at, allowed_lateness)
     if result.outcome is Outcome.APPLIED:
@@ -291,6 +309,7 @@ def _apply_snapshot(
     event: PostMetrics,
     at: float,
     allowed_lateness: float,
+    suspicion: SuspicionSettings,
 ) -> Applied:
     previous = creator.posts.get(event.post_id)
     if previous is not None and at <= previous.observed_at:
@@ -300,6 +319,16 @@ def _apply_snapshot(
         return late
     counts = _snapshot_counts(event)
     delta = counts if previous is None else _difference(counts, previous.counts)
+    observe_snapshot(
+        creator.flags,
+        event.post_id,
+        at,
+        previous.counts if previous is not None else None,
+        counts,
+        delta,
+        creator.lifetime,
+        suspicion,
+    )
     creator.posts[event.post_id] = PostSnapshot(
         observed_at=at,
         posted_at=event.posted_at.timestamp(),
@@ -312,6 +341,8 @@ def _apply_snapshot(
     if at >= creator.followers_observed_at:
         creator.followers = event.followers
         creator.followers_observed_at = at
+        reading = (at, event.followers, creator.lifetime.views)
+        observe_followers(creator.flags, creator.follower_readings, reading, suspicion)
     return APPLIED
 
 

@@ -16,6 +16,7 @@ from services.domain import metrics
 from services.domain.counters import Counters
 from services.domain.money import from_micros
 from services.domain.state import CreatorState, PostSnapshot
+from services.domain.suspicion import CreatorFlag, FlaggedCreator
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, tier_of
 from services.domain.windows import BLOCK, WINDOWS, Window, block_start, in_window
 
@@ -113,6 +114,8 @@ class CreatorView(_View):
     windows: dict[str, WindowFigures]
     as_of: datetime | None
     updated_at: datetime
+    flags: list[CreatorFlag] = []
+    """Suspicious engagement found on the creator (``docs/suspicious-engagement.md``)."""
 
 
 class TrendPoint(_View):
@@ -141,6 +144,8 @@ class CampaignView(_View):
     trend: list[TrendPoint]
     as_of: datetime | None
     updated_at: datetime
+    flagged_creators: list[FlaggedCreator] = []
+    """The creators with suspicious-engagement flags, most flags first."""
 
 
 def _totals(c: Counters) -> Totals:
@@ -280,6 +285,7 @@ def creator_view(
     reasons: list[Reason],
     updated_at: datetime,
     tier_bounds: Sequence[tuple[str, int]] = DEFAULT_TIER_BOUNDS,
+    flags: Sequence[CreatorFlag] = (),
 ) -> CreatorView:
     totals, efficiency, windows, posts = _figures([creator], bucket_totals([creator]), watermark)
     return CreatorView(
@@ -296,6 +302,7 @@ def creator_view(
         windows=windows,
         as_of=_utc(watermark) if watermark is not None else None,
         updated_at=updated_at,
+        flags=list(flags),
     )
 
 
@@ -308,6 +315,7 @@ def campaign_view(
     reasons: list[Reason],
     updated_at: datetime,
     contributors: Sequence[Contributor] = (),
+    flagged: Sequence[FlaggedCreator] = (),
 ) -> CampaignView:
     buckets = bucket_totals(creators)
     totals, efficiency, windows, posts = _figures(creators, buckets, watermark)
@@ -325,4 +333,5 @@ def campaign_view(
         trend=trend(buckets, watermark),
         as_of=_utc(watermark) if watermark is not None else None,
         updated_at=updated_at,
+        flagged_creators=list(flagged),
     )

@@ -17,6 +17,14 @@ from datetime import datetime
 
 from services.domain.detection import CREATOR_SETTINGS, Assessment, CampaignTargets, detect
 from services.domain.state import CreatorState
+from services.domain.suspicion import (
+    DEFAULT_SUSPICION,
+    EngagementBands,
+    SuspicionSettings,
+    creator_flags,
+    flagged_creators,
+    without_flagged,
+)
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
 from services.domain.windows import block_start, bucket_start
 from services.monitor.processor import Processor
@@ -91,8 +99,11 @@ class StatusRounds:
         budget_seconds: float = math.inf,
         reassess_seconds: float = 0.0,
         max_campaigns: int = 500,
+        suspicion: SuspicionSettings = DEFAULT_SUSPICION,
     ) -> None:
         self.processor = processor
+        # Engagement bands over every creator this worker has viewed (the team's own data).
+        self.bands = EngagementBands(suspicion)
         self.budget_seconds = budget_seconds
         self.reassess_seconds = reassess_seconds
         self.max_campaigns = max_campaigns
@@ -121,9 +132,16 @@ class StatusRounds:
             if campaign is None:
                 continue
             members = self.processor.load_campaign_creators(campaign)
+            self.bands.see(members)
+            flags = {c.creator_id: creator_flags(c, self.bands) for c in members}
+            # The detector reads the buckets with flagged counts left out: a bought spike is no
+            # health, its purge no decay.
+            unflagged = {c.creator_id: without_flagged(c) for c in members}
             target = built.targets[campaign_id] = target_of(campaign_id)
             goals = target or NO_TARGETS
-            assessment = self._assess(campaign_id, members, campaign.watermark, goals, changed)
+            assessment = self._assess(
+                campaign_id, list(unflagged.values()), campaign.watermark, goals, changed
+            )
             campaigns.append(
                 campaign_view(
                     campaign_id,
@@ -134,6 +152,7 @@ class StatusRounds:
                     assessment.reasons,
                     now,
                     assessment.contributors,
+                    flagged_creators(flags.items()),
                 )
             )
             hour = bucket_start(campaign.watermark) if campaign.watermark is not None else 0
@@ -142,9 +161,18 @@ class StatusRounds:
             else:
                 self._viewed_hours[campaign_id] = hour
             for creator in members:
-                own = detect([creator], campaign.watermark, goals, CREATOR_SETTINGS)
+                own = detect(
+                    [unflagged[creator.creator_id]], campaign.watermark, goals, CREATOR_SETTINGS
+                )
                 creators.append(
-                    creator_view(creator, campaign.watermark, own.status, own.reasons, now)
+                    creator_view(
+                        creator,
+                        campaign.watermark,
+                        own.status,
+                        own.reasons,
+                        now,
+                        flags=flags[creator.creator_id],
+                    )
                 )
         return built
 
