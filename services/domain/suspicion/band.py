@@ -7,7 +7,6 @@ and with too few of those there is no band and no flag."""
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -75,21 +74,26 @@ class EngagementBands:
 
 def out_of_band(creator: CreatorState, bands: EngagementBands) -> list[Flag]:
     """The creator's posts whose latest engagement rate by views is above ``band_factor`` times
-    the band's median or below the median divided by it."""
+    the band's median, or below the median divided by it when the creator's lifetime rate is
+    too."""
     settings = bands.settings
     if creator.platform is None:
         return []
     band = bands.band(creator.platform, tier_of(creator.followers, bands.tier_bounds))
     if band is None or band.median <= 0:
         return []
+    lifetime = creator.lifetime
+    low = band.median / settings.band_factor
+    # Below the band, only a creator low as a whole (bought views or followers) is suspicious:
+    # one whose posts fell from its own higher rate is decaying, which the detector reports.
+    low_overall = lifetime.views > 0 and lifetime.engagements / lifetime.views < low
     flags = []
     for post_id, post in creator.posts.items():
         counts = post.counts
         if counts.views < settings.band_min_views:
             continue
         rate = counts.engagements / counts.views
-        distance = abs(math.log(rate / band.median)) if rate > 0 else math.inf
-        if distance > math.log(settings.band_factor):
+        if rate > band.median * settings.band_factor or (rate < low and low_overall):
             flags.append(
                 Flag(
                     "engagement_out_of_band",
