@@ -90,10 +90,12 @@ def out_of_band(creator: CreatorState, bands: EngagementBands) -> list[Flag]:
     flags = []
     for post_id, post in creator.posts.items():
         counts = post.counts
-        if counts.views < settings.band_min_views:
+        if counts.views < settings.band_post_min_views:
             continue
         rate = counts.engagements / counts.views
-        if rate > band.median * settings.band_factor or (rate < low and low_overall):
+        excess = counts.engagements - band.median * counts.views
+        high = rate > band.median * settings.band_factor and excess >= settings.band_min_excess
+        if high or (rate < low and low_overall):
             flags.append(
                 Flag(
                     "engagement_out_of_band",

@@ -54,9 +54,9 @@ class SuspicionSettings:
     burst_factor: float = 3.0
     """``engagement_burst``: likes gained between two snapshots of a post above this multiple of
     what its views gained explain at the creator's own like rate."""
-    burst_min_likes: int = 30
+    burst_min_likes: int = 20
     """... by at least this many likes."""
-    burst_reference_min_views: int = 500
+    burst_reference_min_views: int = 250
     """The creator's own like rate is trusted once it rests on this many views."""
 
     band_factor: float = 3.0
@@ -65,7 +65,11 @@ class SuspicionSettings:
     band_min_creators: int = 10
     """A band needs this many creators with enough views; else the platform's, else none."""
     band_min_views: int = 1_000
-    """Posts and creators count towards and against a band with at least this many views."""
+    """A creator counts towards a band with at least this many views in its lifetime."""
+    band_post_min_views: int = 200
+    """A post is judged against its band with at least this many views ..."""
+    band_min_excess: int = 20
+    """... and, above the band, at least this many engagements beyond the band's median."""
 
     purge_share: float = 0.12
     """``purge``: a snapshot's likes revised down by at least this share of the post's likes ..."""
