@@ -154,6 +154,18 @@ def replay_seed(
     plans = with_frauds(
         generate_campaigns(seed, campaigns, START, timedelta(days=history_days)), seed
     )
+    outcomes, purges = replay_plans(plans, horizon_days)
+    return (
+        [replace(o, seed=seed) for o in outcomes],
+        [replace(p, seed=seed) for p in purges],
+    )
+
+
+def replay_plans(
+    plans: Sequence[CampaignPlan], horizon_days: float
+) -> tuple[list[CreatorOutcome], list[PurgeOutcome]]:
+    """Replay ``plans`` for ``horizon_days``: each creator's labels and the kinds it was ever
+    flagged with, and the decay statuses entered after each purge."""
     simulation = Simulation(plans, START)
     replay = _Replay(plans)
     clock = START
@@ -178,7 +190,7 @@ def replay_seed(
                 labels.add("likes_exceed_views")
             outcomes.append(
                 CreatorOutcome(
-                    seed,
+                    0,
                     plan.campaign_id,
                     creator.creator_id,
                     fraud.behaviour if fraud is not None else None,
@@ -186,8 +198,7 @@ def replay_seed(
                     sorted(replay.flagged.get(key, set())),
                 )
             )
-    purges = [replace(p, seed=seed) for p in replay.purges.values()]
-    return outcomes, purges
+    return outcomes, list(replay.purges.values())
 
 
 def score(
