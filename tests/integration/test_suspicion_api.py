@@ -1,0 +1,44 @@
+"""Flags found by the monitor reach the creator and campaign views, the database and the API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from services.monitor.snapshots import StatusRounds
+from services.storage.repository import StatusRepository
+from tests.unit.strategies import CAMPAIGN, HOUR, T0, post_metrics_raw
+from tests.unit.test_snapshots import NOW, processor_with
+
+pytestmark = pytest.mark.integration
+
+
+def _bought_likes() -> list[dict[str, object]]:
+    """Creator ana's post read twice: 900 likes for 20,000 views, then 6,000 more likes while
+    its views grow by 1,000; bo's post is honest."""
+    ana = [
+        post_metrics_raw(creator_id="ana", observed_at=T0, views=20_000, likes=900),
+        post_metrics_raw(creator_id="ana", observed_at=T0 + 4 * HOUR, views=21_000, likes=6_900),
+    ]
+    bo = [post_metrics_raw(creator_id="bo", post_id="bo-1", observed_at=T0, views=9_000, likes=400)]
+    return [*ana, *bo]
+
+
+async def test_a_flag_is_shown_on_the_creator_and_the_campaign(
+    client: httpx.AsyncClient, repository: StatusRepository
+) -> None:
+    processor, changes = processor_with(*_bought_likes())
+    built = StatusRounds(processor).build(changes, NOW)
+    repository.save(built.campaigns, built.creators)
+
+    creator = (await client.get(f"/v1/campaigns/{CAMPAIGN}/creators/ana")).json()
+    honest = (await client.get(f"/v1/campaigns/{CAMPAIGN}/creators/bo")).json()
+    campaign = (await client.get(f"/v1/campaigns/{CAMPAIGN}")).json()
+
+    assert [(f["kind"], f["post_id"]) for f in creator["flags"]] == [("engagement_burst", "post-1")]
+    evidence = creator["flags"][0]["evidence"]
+    assert (evidence["likes_gained"], evidence["views_gained"]) == (6_000, 1_000)
+    assert honest["flags"] == []
+    assert campaign["flagged_creators"] == [
+        {"creator_id": "ana", "kinds": ["engagement_burst"], "flags": 1}
+    ]
