@@ -5,9 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from services.domain.windows import HOUR
 from services.monitor.snapshots import StatusRounds
 from services.storage.repository import StatusRepository
-from tests.unit.strategies import CAMPAIGN, HOUR, T0, post_metrics_raw
+from tests.unit.strategies import CAMPAIGN, T0, post_metrics_raw
 from tests.unit.test_snapshots import NOW, processor_with
 
 pytestmark = pytest.mark.integration
