@@ -190,6 +190,28 @@ function contributorsBlock(campaign) {
   return el("section", { class: "drivers" }, el("h4", {}, "Top contributing creators"), body);
 }
 
+// Suspicious engagement (docs/suspicious-engagement.md): the campaign's flagged creators and the
+// kinds of flag each has; the evidence is on the creator's view in the API.
+const FLAG_LABEL = {
+  likes_exceed_views: "likes above views",
+  follower_spike: "follower spike",
+  engagement_out_of_band: "engagement out of band",
+  engagement_burst: "engagement burst",
+  purge: "likes purged",
+};
+
+function flagsBlock(campaign) {
+  const flagged = campaign.flagged_creators || [];
+  if (!flagged.length) return null;
+  return el("section", { class: "flags" },
+    el("h4", {}, "Suspicious engagement"),
+    el("ul", { class: "flagged" }, flagged.map((creator) =>
+      el("li", { "data-creator-id": creator.creator_id },
+        el("span", { class: "creator" }, creator.creator_id),
+        el("span", { class: "flag-kinds" },
+          creator.kinds.map((kind) => FLAG_LABEL[kind] || kind).join(", "))))));
+}
+
 // ---- Charts: inline SVG lines over the seven-day trend ----
 
 const ROLLING_STEPS = 4; // four six-hour trend steps: a day
@@ -313,7 +335,8 @@ function campaignCard(campaign) {
       kpi("CAC", currency || "", money(totals.cac, currency)),
       kpi("ROAS", "", ratio(totals.roas)),
       kpi("Spend", "lifetime", money(totals.spend, currency))),
-    el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign))),
+    el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign)),
+    flagsBlock(campaign)),
   el("div", { class: "charts" },
     chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
       percent, "tone-er"),
