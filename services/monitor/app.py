@@ -104,6 +104,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         held_creators,
         allowed_lateness=settings.allowed_lateness_hours * 3600,
         retention=max(7 * 24.0, settings.allowed_lateness_hours) * 3600 + 3600,
+        suspicion=settings.suspicion,
     )
     telemetry.watch_state_size("campaigns", campaign_table)
     telemetry.watch_state_size("creators", creator_table)
@@ -115,6 +116,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         settings.snapshot_round_seconds,
         settings.reassess_interval_seconds,
         settings.snapshot_max_campaigns,
+        settings.suspicion,
     )
 
     @app.task(on_leader=False)

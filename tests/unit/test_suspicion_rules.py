@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from services.domain.counters import Counters
 from services.domain.state import CreatorState, PostSnapshot
 from services.domain.suspicion import (
@@ -17,6 +19,7 @@ from services.domain.suspicion.flag import record
 from services.domain.suspicion.follower_rules import follower_spike, keep_reading
 from services.domain.suspicion.observe import observe_snapshot
 from services.domain.suspicion.post_rules import engagement_burst, likes_exceed_views, purge
+from services.monitor.settings import MonitorSettings
 
 HOUR = 3600.0
 SETTINGS = DEFAULT_SUSPICION
@@ -217,3 +220,14 @@ def test_the_view_shows_one_flag_per_kind_and_post_first_found_first() -> None:
         ("purge", "p2", 100.0),
     ]
     assert shown[0].evidence == {"likes_gained": 900}
+
+
+def test_the_monitor_reads_changed_thresholds_from_its_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PULSE_MONITOR_SUSPICION", '{"burst_factor": 4, "purge_share": 0.2}')
+
+    settings = MonitorSettings().suspicion
+
+    assert (settings.burst_factor, settings.purge_share) == (4.0, 0.2)
+    assert settings.band_factor == DEFAULT_SUSPICION.band_factor
