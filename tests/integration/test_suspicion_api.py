@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import Engine, delete
 
 from services.domain.windows import HOUR
+from services.monitor.alert_keeper import AlertKeeper
 from services.monitor.snapshots import StatusRounds
+from services.storage.alerts import AlertCreatorRow, AlertEventRow, AlertRepository, AlertRow
 from services.storage.repository import StatusRepository
 from tests.unit.strategies import CAMPAIGN, T0, post_metrics_raw
 from tests.unit.test_snapshots import NOW, processor_with
@@ -43,3 +46,23 @@ async def test_a_flag_is_shown_on_the_creator_and_the_campaign(
     assert campaign["flagged_creators"] == [
         {"creator_id": "ana", "kinds": ["engagement_burst"], "flags": 1}
     ]
+
+
+async def test_a_flagged_creator_opens_a_suspicion_alert_found_by_creator(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    with engine.begin() as connection:  # the PostgreSQL database is shared by tests
+        for table in (AlertEventRow, AlertCreatorRow, AlertRow):
+            connection.execute(delete(table))
+    processor, changes = processor_with(*_bought_likes())
+    built = StatusRounds(processor).build(changes, NOW)
+
+    opened = AlertKeeper(AlertRepository(engine)).evaluate(built.campaigns, NOW, built.creators)
+
+    assert [(a.cause, a.severity) for a in opened] == [
+        ("creator:ana:suspicious_engagement", "warning")
+    ]
+    found = (await client.get("/v1/alerts", params={"creator_id": "ana"})).json()["items"]
+    assert [a["cause"] for a in found] == ["creator:ana:suspicious_engagement"]
+    assert found[0]["flags"][0]["kind"] == "engagement_burst"
+    assert found[0]["flags"][0]["evidence"]["likes_gained"] == 6_000
