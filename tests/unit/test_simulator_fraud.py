@@ -4,7 +4,7 @@ evaluation scores flags against the labels."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.evaluation.flags import CreatorOutcome, PurgeOutcome, score
 from services.evaluation.harness import START
@@ -38,7 +38,9 @@ def test_bought_likes_arrive_at_once_on_their_post() -> None:
 
     added = [int(f["likes"]) - int(h["likes"]) for h, f in zip(honest, faked, strict=True)]
     before = [
-        a for h, a in zip(honest, added, strict=True) if str(h["observed_at"]) < start.isoformat()
+        a
+        for h, a in zip(honest, added, strict=True)
+        if datetime.fromisoformat(str(h["observed_at"])) < start
     ]
     assert set(before) == {0} and len(set(added[len(before) :])) == 1 and added[-1] > 0
     assert _snapshots(bought, creator, 0) == _snapshots(campaign, creator, 0)
