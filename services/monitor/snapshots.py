@@ -182,6 +182,7 @@ class StatusRounds:
         for remembered in (self._viewed_hours, self._assessed):
             for campaign_id in [c for c in remembered if not holds(c)]:
                 del remembered[campaign_id]
+        self.bands.forget(holds)
 
     def _assess(
         self,

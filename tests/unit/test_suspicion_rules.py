@@ -231,3 +231,14 @@ def test_the_monitor_reads_changed_thresholds_from_its_environment(
 
     assert (settings.burst_factor, settings.purge_share) == (4.0, 0.2)
     assert settings.band_factor == DEFAULT_SUSPICION.band_factor
+
+
+def test_a_revoked_campaigns_creators_leave_the_bands() -> None:
+    held = [_creator(f"k{i}", [0.05] * 3) for i in range(10)]
+    other = [replace(_creator(f"o{i}", [0.05] * 3), campaign_id="other") for i in range(5)]
+    bands = _bands(*held, *other)
+
+    bands.forget(lambda campaign_id: campaign_id == "c")
+
+    found = bands.band("tiktok", "micro")
+    assert found is not None and found.creators == 10

@@ -8,7 +8,7 @@ and with too few of those there is no band and no flag."""
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from services.domain.state import CreatorState
 
 Group = tuple[str, str]
+KEY_SEPARATOR = "\x1f"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class EngagementBands:
 
     def see(self, creators: Iterable[CreatorState]) -> None:
         for creator in creators:
-            key = f"{creator.campaign_id}\x1f{creator.creator_id}"
+            key = f"{creator.campaign_id}{KEY_SEPARATOR}{creator.creator_id}"
             for members in self.rates.values():
                 members.pop(key, None)
             lifetime = creator.lifetime
@@ -50,6 +51,13 @@ class EngagementBands:
                 continue
             group = (creator.platform, tier_of(creator.followers, self.tier_bounds))
             self.rates.setdefault(group, {})[key] = lifetime.engagements / lifetime.views
+        self._bands.clear()
+
+    def forget(self, holds: Callable[[str], bool]) -> None:
+        """Drop the creators of the campaigns for which ``holds`` is false."""
+        for members in self.rates.values():
+            for key in [k for k in members if not holds(k.split(KEY_SEPARATOR, 1)[0])]:
+                del members[key]
         self._bands.clear()
 
     def band(self, platform: str, tier: str) -> Band | None:
