@@ -45,9 +45,11 @@ def _poll(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from services.evaluation.harness import main_from_args
+    from services.evaluation import flags, harness
 
-    return main_from_args(args)
+    if args.suite != "flags" and harness.main_from_args(args):
+        return 1
+    return flags.main_from_args(args) if args.suite != "decay" else 0
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -186,10 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_arguments(bench)
     bench.set_defaults(func=_bench)
-    evaluate = commands.add_parser("eval", help="score decay detection on labelled campaigns")
+    evaluate = commands.add_parser(
+        "eval", help="score decay detection and suspicious-engagement flags on labelled campaigns"
+    )
+    from services.evaluation.flags import add_arguments as flag_arguments
     from services.evaluation.harness import add_arguments as evaluation_arguments
 
     evaluation_arguments(evaluate)
+    flag_arguments(evaluate)
     evaluate.set_defaults(func=_evaluate)
     table = commands.add_parser(
         "benchmarks", help="the tier benchmark table measured on simulated campaigns"

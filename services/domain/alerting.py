@@ -25,6 +25,10 @@ campaign is named even while the campaign as a whole holds. While the campaign i
 ``decaying`` for a kind, no creator alert of that kind opens: the campaign's alert already names
 the creators driving it, and twenty creators fatiguing together are one alert, not twenty-one.
 
+Suspicious engagement (a creator view's ``flags``) has a cause of its own per creator,
+``creator:<creator_id>:suspicious_engagement``, kept apart from decay by
+``services.domain.suspicion_alerts``; the decay rules here leave that cause alone.
+
 Besides opening, updating and resolving, an evaluation can *note* a change that is kept but not
 announced (``clear_since`` set or wiped): those keep their revision and send no notification.
 """
@@ -88,9 +92,16 @@ class _Subject:
         return creator_cause(self.creator_id, reason.kind)
 
 
+SUSPICIOUS_ENGAGEMENT = "suspicious_engagement"
+
+
 def creator_cause(creator_id: str, kind: str) -> str:
     """The cause of a creator-level alert for a reason of ``kind``."""
     return f"creator:{creator_id}:{kind}"
+
+
+def is_suspicion_cause(cause: str) -> bool:
+    return cause.endswith(f":{SUSPICIOUS_ENGAGEMENT}")
 
 
 def new_alert_id() -> str:
@@ -184,7 +195,8 @@ def evaluate(
         subject = _Subject(
             view.campaign_id, None, view.status, view.as_of, view.reasons, view.contributors
         )
-    return _evaluate(subject, tracked, now, policy, new_id)
+    decay = {cause: alert for cause, alert in tracked.items() if not is_suspicion_cause(cause)}
+    return _evaluate(subject, decay, now, policy, new_id)
 
 
 def _evaluate(

@@ -1,6 +1,7 @@
 """Alerts: one open alert per campaign and cause, updated while it lasts, resolved when it ends.
 
-A cause is the campaign's (a reason's kind) or one creator's (``creator:<id>:<kind>``)."""
+A cause is the campaign's (a reason's kind) or one creator's (``creator:<id>:<kind>``); a
+creator's suspicious engagement is ``creator:<id>:suspicious_engagement``, with its flags."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from services.domain.suspicion import CreatorFlag
 from services.domain.views import Contributor, Reason, StatusName
 
 AlertState = Literal["firing", "acknowledged", "resolved"]
@@ -44,3 +46,5 @@ class Alert(BaseModel):
     creator_id: str | None = None
     """The creator whose own status is the cause (a creator-level alert); ``None`` for the
     campaign's."""
+    flags: list[CreatorFlag] = []
+    """For a ``suspicious_engagement`` alert, the creator's flags and their evidence."""

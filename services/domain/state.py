@@ -32,6 +32,10 @@ from services.domain.events import (
     Spend,
     event_currency,
 )
+from services.domain.suspicion.flag import Flag
+from services.domain.suspicion.follower_rules import Reading
+from services.domain.suspicion.observe import observe_followers, observe_snapshot
+from services.domain.suspicion.settings import DEFAULT_SUSPICION, SuspicionSettings
 from services.domain.windows import BLOCK, HOUR, block_start, bucket_key, bucket_start, hourly_from
 
 
@@ -128,6 +132,10 @@ class CreatorState:
     # When the newest-arriving snapshot of this creator's reached Kafka (its message timestamp; 0:
     # not known), for the views' freshness. The processor sets it: apply_event has no message.
     received_at: float = 0.0
+    # Suspicious engagement (services.domain.suspicion): a few follower readings, each with the
+    # lifetime views then, and the flags found, each with the counts the detector leaves out.
+    follower_readings: list[Reading] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
 
     def bucket(self, at: float, watermark: float | None) -> Bucket:
         start = bucket_key(at, watermark)
@@ -166,6 +174,7 @@ class CreatorState:
             else:
                 merged.absorb(bucket)
         self.buckets = settled
+        self.flags = [f for f in self.flags if f.since >= keep_from]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +191,8 @@ class CreatorState:
             "buckets": _bucket_rows(self.buckets),
             "settled_to": self.settled_to,
             "received_at": self.received_at,
+            "follower_readings": [list(reading) for reading in self.follower_readings],
+            "flags": [flag.to_list() for flag in self.flags],
         }
 
     @classmethod
@@ -200,6 +211,11 @@ class CreatorState:
             buckets=_buckets_from(data["buckets"]),
             settled_to=data.get("settled_to", 0),
             received_at=data.get("received_at", 0.0),
+            # State written before suspicious engagement was flagged has neither.
+            follower_readings=[
+                (at, followers, views) for at, followers, views in data.get("follower_readings", [])
+            ],
+            flags=[Flag.from_list(row) for row in data.get("flags", [])],
         )
 
 
@@ -275,8 +291,10 @@ def apply_event(
     event: AnyEvent,
     allowed_lateness: float,
     retention: float,
+    suspicion: SuspicionSettings = DEFAULT_SUSPICION,
 ) -> Applied:
-    """Apply one validated event to its campaign's and creator's state, idempotently."""
+    """Apply one validated event to its campaign's and creator's state, idempotently; a post
+    snapshot also runs the suspicious-engagement rules (``suspicion``)."""
     at = event.event_time.timestamp()
     currency = event_currency(event)
     if currency is not None and campaign.currency not in (None, currency):
@@ -286,7 +304,7 @@ def apply_event(
             "currency",
         )
     if isinstance(event, PostMetrics):
-        result = _apply_snapshot(campaign, creator, event, at, allowed_lateness)
+        result = _apply_snapshot(campaign, creator, event, at, allowed_lateness, suspicion)
     else:
         result = _apply_once(campaign, creator, event, at, allowed_lateness)
     if result.outcome is Outcome.APPLIED:
@@ -306,6 +324,7 @@ def _apply_snapshot(
     event: PostMetrics,
     at: float,
     allowed_lateness: float,
+    suspicion: SuspicionSettings,
 ) -> Applied:
     previous = creator.posts.get(event.post_id)
     if previous is not None and at <= previous.observed_at:
@@ -315,6 +334,16 @@ def _apply_snapshot(
         return late
     counts = _snapshot_counts(event)
     delta = counts if previous is None else _difference(counts, previous.counts)
+    observe_snapshot(
+        creator.flags,
+        event.post_id,
+        at,
+        previous.counts if previous is not None else None,
+        counts,
+        delta,
+        creator.lifetime,
+        suspicion,
+    )
     creator.posts[event.post_id] = PostSnapshot(
         observed_at=at,
         posted_at=event.posted_at.timestamp(),
@@ -327,6 +356,8 @@ def _apply_snapshot(
     if at >= creator.followers_observed_at:
         creator.followers = event.followers
         creator.followers_observed_at = at
+        reading = (at, event.followers, creator.lifetime.views)
+        observe_followers(creator.flags, creator.follower_readings, reading, suspicion)
     return APPLIED
 
 

@@ -17,6 +17,7 @@ from services.domain.counters import Counters
 from services.domain.freshness import SourceFreshness, source_freshness
 from services.domain.money import from_micros
 from services.domain.state import CreatorState, PostSnapshot
+from services.domain.suspicion import CreatorFlag, FlaggedCreator
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, tier_of
 from services.domain.windows import BLOCK, WINDOWS, Window, block_start, in_window
 
@@ -117,6 +118,8 @@ class CreatorView(_View):
     # When the creator's first post in the campaign went out: orders a creator's campaigns.
     # Views stored before it existed have none.
     first_posted_at: datetime | None = None
+    flags: list[CreatorFlag] = []
+    """Suspicious engagement found on the creator (``docs/suspicious-engagement.md``)."""
 
 
 class TrendPoint(_View):
@@ -150,6 +153,8 @@ class CampaignView(_View):
     as_of: datetime | None
     updated_at: datetime
     freshness: list[SourceFreshness] = []
+    flagged_creators: list[FlaggedCreator] = []
+    """The creators with suspicious-engagement flags, most flags first."""
 
 
 def _totals(c: Counters) -> Totals:
@@ -294,6 +299,7 @@ def creator_view(
     reasons: list[Reason],
     updated_at: datetime,
     tier_bounds: Sequence[tuple[str, int]] = DEFAULT_TIER_BOUNDS,
+    flags: Sequence[CreatorFlag] = (),
 ) -> CreatorView:
     totals, efficiency, windows, posts = _figures([creator], bucket_totals([creator]), watermark)
     return CreatorView(
@@ -313,6 +319,7 @@ def creator_view(
         first_posted_at=_utc(min(p.posted_at for p in creator.posts.values()))
         if creator.posts
         else None,
+        flags=list(flags),
     )
 
 
@@ -325,6 +332,7 @@ def campaign_view(
     reasons: list[Reason],
     updated_at: datetime,
     contributors: Sequence[Contributor] = (),
+    flagged: Sequence[FlaggedCreator] = (),
 ) -> CampaignView:
     buckets = bucket_totals(creators)
     totals, efficiency, windows, posts = _figures(creators, buckets, watermark)
@@ -343,4 +351,5 @@ def campaign_view(
         as_of=_utc(watermark) if watermark is not None else None,
         updated_at=updated_at,
         freshness=source_freshness(creators, updated_at),
+        flagged_creators=list(flagged),
     )

@@ -18,7 +18,6 @@ from services.domain.weekly_model import (
     BudgetMovesSection,
     Change,
     CreatorWeek,
-    FlagsSection,
     PartnershipCandidate,
     PortfolioLine,
     PortfolioReport,
@@ -36,13 +35,11 @@ from services.domain.weekly_sections import (
     funnel,
     partnership_candidates,
     post_notes,
+    suspicious_engagement,
 )
 from services.domain.weeks import IsoWeek, week_figures
 
 HISTORY_WEEKS = 5
-FLAGS_NOT_AVAILABLE = FlagsSection(
-    available=False, note="Suspicious-engagement flags are not available in this version."
-)
 BUDGET_NOT_AVAILABLE = BudgetMovesSection(
     available=False, note="Budget recommendations are not available in this version."
 )
@@ -63,7 +60,6 @@ class ReviewInputs:
     target_cac: float | None = None
     time_zone: str | None = None
     status: StatusName | None = None
-    flags: FlagsSection = field(default=FLAGS_NOT_AVAILABLE)
     budget_moves: BudgetMovesSection = field(default=BUDGET_NOT_AVAILABLE)
 
 
@@ -177,7 +173,7 @@ def weekly_report(inputs: ReviewInputs) -> WeeklyReport:
         posts=post_notes(inputs.posts),
         decay_watch=watched,
         alerts=alerts_of_week(inputs.alerts, week),
-        suspicious_engagement=inputs.flags,
+        suspicious_engagement=suspicious_engagement(inputs.creators, week),
         budget_moves=inputs.budget_moves,
         partnership_candidates=candidates,
         history=history(rollups, week),

@@ -135,7 +135,7 @@ class SuspiciousEngagement(_Model):
 
 
 class FlagsSection(_Model):
-    """Filled once suspicious-engagement flags exist; until then ``available`` is false."""
+    """The suspicious-engagement flags found by the end of the week (docs/suspicious-engagement.md)."""
 
     available: bool
     note: str

@@ -16,10 +16,12 @@ from services.domain.weekly_model import (
     AlertLine,
     AlertsOfWeek,
     CreatorWeek,
+    FlagsSection,
     FunnelStep,
     PartnershipCandidate,
     PostNote,
     Posts,
+    SuspiciousEngagement,
     WatchedCreator,
     WeekFigures,
 )
@@ -193,3 +195,26 @@ def partnership_candidates(
             )
         )
     return candidates
+
+
+def suspicious_engagement(views: Sequence[CreatorView], week: IsoWeek) -> FlagsSection:
+    """The flags the monitor holds now that were found before the week ended; a flag keeps its
+    first time, so a creator flagged in an earlier week is still listed."""
+    items = [
+        SuspiciousEngagement(
+            creator_id=view.creator_id,
+            kind=flag.kind,
+            post_id=flag.post_id,
+            since=flag.since,
+            evidence=dict(flag.evidence),
+        )
+        for view in views
+        for flag in view.flags
+        if flag.since < week.end()
+    ]
+    items.sort(key=lambda item: (item.since or week.end(), item.creator_id))
+    return FlagsSection(
+        available=True,
+        note="Flags found up to the end of the week, as the monitor holds them now.",
+        items=items,
+    )

@@ -12,6 +12,7 @@ from datetime import datetime
 from services.domain import alerting
 from services.domain.alerting import DEFAULT_POLICY, AlertPolicy
 from services.domain.alerts import Alert
+from services.domain.suspicion_alerts import evaluate_suspicion, suspicion_cause
 from services.domain.views import CampaignView, CreatorView
 from services.storage.alerts import AlertRepository
 
@@ -59,6 +60,16 @@ class AlertKeeper:
                 now,
                 self._policy,
                 campaign=latest.get(campaign_id),
+            )
+        ]
+        changes += [
+            action.alert
+            for (campaign_id, creator_id), view in members.items()
+            for action in evaluate_suspicion(
+                view,
+                tracked.get(campaign_id, {}).get(creator_id, {}).get(suspicion_cause(creator_id)),
+                now,
+                self._policy,
             )
         ]
         return self._repository.apply(changes) if changes else []

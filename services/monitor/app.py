@@ -105,6 +105,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         held_creators,
         allowed_lateness=settings.allowed_lateness_hours * 3600,
         retention=max(7 * 24.0, settings.allowed_lateness_hours) * 3600 + 3600,
+        suspicion=settings.suspicion,
     )
     telemetry.watch_state_size("campaigns", campaign_table)
     telemetry.watch_state_size("creators", creator_table)
@@ -118,6 +119,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         settings.reassess_interval_seconds,
         settings.snapshot_max_campaigns,
         settings.tier_bounds,
+        settings.suspicion,
     )
 
     @app.task(on_leader=False)

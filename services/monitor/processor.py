@@ -15,6 +15,7 @@ import orjson
 
 from services.domain.events import EVENT_TYPES, AnyEvent, PostMetrics, parse_event
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
+from services.domain.suspicion import DEFAULT_SUSPICION, SuspicionSettings
 
 KEY_SEPARATOR = "\x1f"
 
@@ -68,11 +69,13 @@ class Processor:
         creators: MutableMapping[str, CreatorState],
         allowed_lateness: float,
         retention: float,
+        suspicion: SuspicionSettings = DEFAULT_SUSPICION,
     ) -> None:
         self.campaigns = campaigns
         self.creators = creators
         self.allowed_lateness = allowed_lateness
         self.retention = retention
+        self.suspicion = suspicion
 
     def load_campaign(self, campaign_id: str) -> CampaignState | None:
         return self.campaigns.get(campaign_id)
@@ -149,7 +152,9 @@ class Processor:
                 event.campaign_id, event.creator_id
             )
             creators[ckey] = creator
-        applied = apply_event(campaign, creator, event, self.allowed_lateness, self.retention)
+        applied = apply_event(
+            campaign, creator, event, self.allowed_lateness, self.retention, self.suspicion
+        )
         result.outcomes[(event.type, applied.outcome.value)] += 1
         if applied.outcome is Outcome.REJECTED:
             result.dead_letters.append(

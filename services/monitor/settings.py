@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
+from services.domain.suspicion import DEFAULT_SUSPICION, SuspicionSettings
 from services.settings import SharedSettings
 
 
@@ -47,5 +48,8 @@ class MonitorSettings(SharedSettings):
     # Recently used campaign and creator states kept decoded (each table), besides held ones.
     decoded_states: int = 2048
     alerts_topic: str = "pulse.alerts"
+    # Suspicious-engagement thresholds, as JSON naming the fields to change, e.g.
+    # PULSE_MONITOR_SUSPICION='{"burst_factor": 4}' (docs/suspicious-engagement.md).
+    suspicion: SuspicionSettings = DEFAULT_SUSPICION
     # exactly_once needs a broker with transactions (real Kafka); the embedded Tansu has none.
     processing_guarantee: Literal["at_least_once", "exactly_once"] = "at_least_once"

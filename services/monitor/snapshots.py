@@ -18,6 +18,14 @@ from datetime import datetime
 from services.domain.detection import CREATOR_SETTINGS, Assessment, CampaignTargets, detect
 from services.domain.rollups import DailyRollup, PostFigures, daily_rollups, post_figures
 from services.domain.state import CreatorState
+from services.domain.suspicion import (
+    DEFAULT_SUSPICION,
+    EngagementBands,
+    SuspicionSettings,
+    creator_flags,
+    flagged_creators,
+    without_flagged,
+)
 from services.domain.tiers import DEFAULT_TIER_BOUNDS, TierBounds
 from services.domain.views import CampaignView, CreatorView, campaign_view, creator_view
 from services.domain.windows import block_start, bucket_start
@@ -100,9 +108,12 @@ class StatusRounds:
         reassess_seconds: float = 0.0,
         max_campaigns: int = 500,
         tier_bounds: TierBounds = DEFAULT_TIER_BOUNDS,
+        suspicion: SuspicionSettings = DEFAULT_SUSPICION,
     ) -> None:
         self.processor = processor
         self.tier_bounds = tier_bounds
+        # Engagement bands over every creator this worker has viewed (the team's own data).
+        self.bands = EngagementBands(suspicion, tier_bounds)
         self.budget_seconds = budget_seconds
         self.reassess_seconds = reassess_seconds
         self.max_campaigns = max_campaigns
@@ -131,9 +142,16 @@ class StatusRounds:
             if campaign is None:
                 continue
             members = self.processor.load_campaign_creators(campaign)
+            self.bands.see(members)
+            flags = {c.creator_id: creator_flags(c, self.bands) for c in members}
+            # The detector reads the buckets with flagged counts left out: a bought spike is no
+            # health, its purge no decay.
+            unflagged = {c.creator_id: without_flagged(c) for c in members}
             target = built.targets[campaign_id] = target_of(campaign_id)
             goals = target or NO_TARGETS
-            assessment = self._assess(campaign_id, members, campaign.watermark, goals, changed)
+            assessment = self._assess(
+                campaign_id, list(unflagged.values()), campaign.watermark, goals, changed
+            )
             campaigns.append(
                 campaign_view(
                     campaign_id,
@@ -144,6 +162,7 @@ class StatusRounds:
                     assessment.reasons,
                     now,
                     assessment.contributors,
+                    flagged_creators(flags.items()),
                 )
             )
             hour = bucket_start(campaign.watermark) if campaign.watermark is not None else 0
@@ -152,7 +171,9 @@ class StatusRounds:
             else:
                 self._viewed_hours[campaign_id] = hour
             for creator in members:
-                own = detect([creator], campaign.watermark, goals, CREATOR_SETTINGS)
+                own = detect(
+                    [unflagged[creator.creator_id]], campaign.watermark, goals, CREATOR_SETTINGS
+                )
                 creators.append(
                     creator_view(
                         creator,
@@ -161,6 +182,7 @@ class StatusRounds:
                         own.reasons,
                         now,
                         self.tier_bounds,
+                        flags=flags[creator.creator_id],
                     )
                 )
                 built.rollups.extend(
@@ -175,6 +197,7 @@ class StatusRounds:
         for remembered in (self._viewed_hours, self._assessed):
             for campaign_id in [c for c in remembered if not holds(c)]:
                 del remembered[campaign_id]
+        self.bands.forget(holds)
 
     def _assess(
         self,

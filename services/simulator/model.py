@@ -122,8 +122,11 @@ class _PostBuilder:
     def build(self, posted_at: datetime) -> list[Delivery]:
         campaign, creator, rng = self.campaign, self.creator, self.rng
         venue = PLATFORMS[creator.platform]
+        fraud = campaign.fraud_of(creator.creator_id)
         boosted = rng.random() < BOOSTED_POST_SHARE
         total_views = creator.views_per_post * lognormal(rng, 0.45) * (1.3 if boosted else 1.0)
+        if fraud is not None:
+            total_views *= fraud.views_factor(self.post_index)
         post_quality = lognormal(rng, 0.1)
         decay = timedelta(days=rng.uniform(*venue.decay_days))
         horizon = posted_at + timedelta(days=rng.uniform(7, 10))
@@ -176,6 +179,14 @@ class _PostBuilder:
             reported_likes = round(likes) - removed_likes
             days_running = (observed_at - campaign.start) / DAY
             followers = creator.followers * (1 + creator.follower_growth_per_day * days_running)
+            extra_likes = extra_comments = extra_views = 0
+            if fraud is not None:
+                extra_views = fraud.extra_views(posted_at, observed_at)
+                extra_likes = fraud.extra_likes(
+                    self.post_index, posted_at, observed_at, likes, total_views
+                )
+                extra_comments = fraud.extra_comments(posted_at, observed_at)
+                followers += fraud.extra_followers(observed_at)
             event_id = f"{self.post_id}-s{index:03d}"
             event = self._envelope("post_metrics", event_id) | {
                 "platform": creator.platform,
@@ -183,9 +194,9 @@ class _PostBuilder:
                 "observed_at": rfc3339(observed_at),
                 "posted_at": rfc3339(posted_at),
                 "followers": round(followers),
-                "views": round(views),
-                "likes": reported_likes,
-                "comments": round(comments),
+                "views": round(views) + extra_views,
+                "likes": reported_likes + extra_likes,
+                "comments": round(comments) + extra_comments,
                 "shares": round(shares),
                 "saves": round(saves),
                 "clicks": round(clicks),
@@ -202,17 +213,24 @@ def post_deliveries(
     return _PostBuilder(campaign, creator, post_index).build(posted_at)
 
 
+def post_times(campaign: CampaignPlan, creator: CreatorPlan) -> list[datetime]:
+    """When the creator posts during the campaign, in order (post index = position)."""
+    rng = random.Random(f"{campaign.seed}:{creator.creator_id}:schedule")
+    at = campaign.start + timedelta(hours=rng.uniform(1, 36))
+    times = []
+    while at < campaign.end:
+        times.append(whole_seconds(at))
+        at += creator.cadence * rng.uniform(0.8, 1.2)
+    return times
+
+
 def _schedule(campaigns: Sequence[CampaignPlan]) -> list[_PostSlot]:
-    slots = []
-    for c_index, campaign in enumerate(campaigns):
-        for k_index, creator in enumerate(campaign.creators):
-            rng = random.Random(f"{campaign.seed}:{creator.creator_id}:schedule")
-            at = campaign.start + timedelta(hours=rng.uniform(1, 36))
-            post_index = 0
-            while at < campaign.end:
-                slots.append(_PostSlot(whole_seconds(at), c_index, k_index, post_index))
-                post_index += 1
-                at += creator.cadence * rng.uniform(0.8, 1.2)
+    slots = [
+        _PostSlot(posted_at, c_index, k_index, post_index)
+        for c_index, campaign in enumerate(campaigns)
+        for k_index, creator in enumerate(campaign.creators)
+        for post_index, posted_at in enumerate(post_times(campaign, creator))
+    ]
     slots.sort()
     return slots
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Literal, TypedDict, get_args
 
 from services.simulator.draws import lognormal, money, pick, rfc3339, whole_seconds
+from services.simulator.fraud import FraudPlan
 from services.simulator.profiles import CURRENCIES, PLATFORMS, TIERS, Platform
 
 Scenario = Literal[
@@ -97,6 +98,11 @@ class CampaignPlan:
     creators: tuple[CreatorPlan, ...]
     collapsing: str | None = None
     cost_growth_per_day: float = 0.0
+    # Creators with labelled suspicious behaviour (services.simulator.fraud).
+    frauds: tuple[FraudPlan, ...] = ()
+
+    def fraud_of(self, creator_id: str) -> FraudPlan | None:
+        return next((f for f in self.frauds if f.creator_id == creator_id), None)
 
     def _declined(self, creator: CreatorPlan, onset: datetime, at: datetime) -> float:
         rate = min(0.5, self.decline_per_day * creator.susceptibility)

@@ -12,8 +12,9 @@ from services.domain.alerts import Alert
 from services.domain.config import CampaignSettings
 from services.domain.counters import Counters
 from services.domain.rollups import DailyRollup, PostFigures, daily_rollups, day_of
-from services.domain.state import Outcome
-from services.domain.views import trend
+from services.domain.state import CreatorState, Outcome
+from services.domain.suspicion import CreatorFlag
+from services.domain.views import CreatorView, creator_view, trend
 from services.domain.weekly import ReviewInputs, portfolio, weekly_report
 from services.domain.weeks import IsoWeek
 from services.domain.windows import DAY, HOUR
@@ -140,7 +141,7 @@ def test_the_weeks_figures_are_the_sums_of_their_days() -> None:
     assert [c.creator_id for c in report.creators] == ["bo", "ana"]
     assert (report.alerts.opened, report.alerts.acknowledged) == (2, 2)
     assert report.alerts.median_hours_to_acknowledge == 2.0
-    assert not report.suspicious_engagement.available
+    assert report.suspicious_engagement.available and report.suspicious_engagement.items == []
     assert not report.budget_moves.available
     assert [point.week for point in report.history][-2:] == ["2025-W09", "2025-W10"]
 
@@ -290,3 +291,21 @@ def test_posts_of_the_week_rank_by_engagement_rate_and_unseen_ones_are_left_out(
     assert [p.post_id for p in report.posts.best] == ["p2", "p1", "p4"]
     assert report.posts.worst == []  # three ranked posts, all among the best
     assert report.posts.best[0].engagement_rate_by_views == pytest.approx(0.09)
+
+
+def test_the_review_lists_the_flags_found_by_the_weeks_end() -> None:
+    def flagged(creator_id: str, since: datetime) -> CreatorView:
+        flag = CreatorFlag(
+            kind="engagement_burst", post_id="p1", since=since, evidence={"likes_gained": 900.0}
+        )
+        state = CreatorState(campaign_id=CAMPAIGN, creator_id=creator_id)
+        return creator_view(state, None, "healthy", [], WEEK.end(), flags=[flag])
+
+    in_week = flagged("bought", WEEK.start() + timedelta(days=2))
+    after = flagged("later", WEEK.end() + timedelta(hours=1))
+    section = weekly_report(ReviewInputs(CAMPAIGN, WEEK, [], creators=[in_week, after]))
+    assert section.suspicious_engagement.available
+    assert [(f.creator_id, f.kind, f.post_id) for f in section.suspicious_engagement.items] == [
+        ("bought", "engagement_burst", "p1")
+    ]
+    assert section.suspicious_engagement.items[0].evidence == {"likes_gained": 900.0}

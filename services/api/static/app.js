@@ -214,6 +214,28 @@ function freshnessBlock(campaign) {
         source.note ? el("span", { class: "delay-note" }, ` · ${source.note}`) : null))));
 }
 
+// Suspicious engagement (docs/suspicious-engagement.md): the campaign's flagged creators and the
+// kinds of flag each has; the evidence is on the creator's view in the API.
+const FLAG_LABEL = {
+  likes_exceed_views: "likes above views",
+  follower_spike: "follower spike",
+  engagement_out_of_band: "engagement out of band",
+  engagement_burst: "engagement burst",
+  purge: "likes purged",
+};
+
+function flagsBlock(campaign) {
+  const flagged = campaign.flagged_creators || [];
+  if (!flagged.length) return null;
+  return el("section", { class: "flags" },
+    el("h4", {}, "Suspicious engagement"),
+    el("ul", { class: "flagged" }, flagged.map((creator) =>
+      el("li", { "data-creator-id": creator.creator_id },
+        el("span", { class: "creator" }, creator.creator_id),
+        el("span", { class: "flag-kinds" },
+          creator.kinds.map((kind) => FLAG_LABEL[kind] || kind).join(", "))))));
+}
+
 // ---- Charts: inline SVG lines over the seven-day trend ----
 
 const CHART = { width: 400, height: 86, left: 4, right: 4, top: 10, bottom: 6 };
@@ -345,6 +367,7 @@ function campaignCard(campaign) {
       kpi("Spend", "lifetime", money(totals.spend, currency))),
     reviewLinks(campaign),
     el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign)),
+    flagsBlock(campaign),
     freshnessBlock(campaign)),
   el("div", { class: "charts" },
     chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
