@@ -135,7 +135,7 @@ class SuspiciousEngagement(_Model):
 
 
 class FlagsSection(_Model):
-    """The suspicious-engagement flags found by the end of the week (docs/suspicious-engagement.md)."""
+    """The suspicious-engagement flags found by the end of the week."""
 
     available: bool
     note: str
