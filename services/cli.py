@@ -39,9 +39,10 @@ def _notify(_: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from services.evaluation import allocation
     from services.evaluation.harness import main_from_args
 
-    return main_from_args(args)
+    return main_from_args(args) or allocation.main_from_args(args)
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -158,10 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_arguments(bench)
     bench.set_defaults(func=_bench)
-    evaluate = commands.add_parser("eval", help="score decay detection on labelled campaigns")
+    evaluate = commands.add_parser("eval", help="score decay detection and budget moves on labelled campaigns")
     from services.evaluation.harness import add_arguments as evaluation_arguments
 
     evaluation_arguments(evaluate)
+    from services.evaluation.allocation import add_arguments as allocation_arguments
+
+    allocation_arguments(evaluate)
     evaluate.set_defaults(func=_evaluate)
     return parser
 

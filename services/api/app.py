@@ -14,6 +14,7 @@ from services.api.routes import (
     configs,
     keys,
     operations,
+    recommendations,
     session,
     status_page,
     webhooks,
@@ -32,6 +33,7 @@ from services.storage.webhooks import CampaignConfigRepository, WebhookRepositor
 ROUTERS = (
     campaigns.router,
     configs.router,
+    recommendations.router,
     alerts.router,
     webhooks.router,
     keys.router,

@@ -11,7 +11,9 @@ the end, each creator's stored view (its last seven days) goes through the same 
   spend, rescaled to the same total;
 - ``followers``: the budget split in proportion to follower counts;
 - ``lowest_cac``: the budget split, in proportion to their planned spend, over the quarter of
-  creators with the lowest trailing (week-one) CAC.
+  creators with the lowest trailing (week-one) CAC;
+- ``oracle``: the best split within the same ±30% bounds for an allocator that knew every true
+  curve: the most any allocator held to those bounds could gain.
 
 Expected rather than drawn counts: the policies are compared on what they cause, not on the luck
 of one week's draw. Decaying scenarios are left out: their truth changes within the week.
@@ -29,12 +31,16 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+
 from services.domain.allocation import (
     AllocationSettings,
     Recommendation,
     creator_input,
     recommend,
 )
+from services.domain.allocation.allocator import allocate
+from services.domain.allocation.response import ResponseDraws
 from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.views import creator_view
@@ -44,7 +50,7 @@ from services.simulator.plans import HEALTHY_SCENARIOS, CampaignPlan, generate_c
 from services.simulator.response import CreatorResponse, alike, following_week, responses
 
 HISTORY = timedelta(days=10)
-POLICIES = ("unchanged", "moves", "followers", "lowest_cac")
+POLICIES = ("unchanged", "moves", "followers", "lowest_cac", "oracle")
 # The naive rule's "lowest trailing-CAC creators": the best quarter of the roster.
 LOWEST_CAC_SHARE = 0.25
 Z_95 = 1.96
@@ -91,7 +97,11 @@ def _recommendation(
     now = datetime.now(UTC)
     views = [creator_view(s, watermark, "healthy", [], now) for s in states.values()]
     return recommend(
-        plan.campaign_id, plan.currency, None, [creator_input(v) for v in views], None,
+        plan.campaign_id,
+        plan.currency,
+        None,
+        [creator_input(v) for v in views],
+        None,
         AllocationSettings(),
     )
 
@@ -120,11 +130,23 @@ def policy_spends(
     ranked = sorted((c for c in truth if c in trailing), key=lambda c: trailing[c])
     cheapest = ranked[: max(1, math.ceil(LOWEST_CAC_SHARE * len(ranked)))]
     return {
+        "oracle": oracle_spends(truth),
         "unchanged": planned,
         "moves": scaled({c: s * ratio.get(c, 1.0) for c, s in planned.items()}),
         "followers": scaled({c: float(r.followers) for c, r in truth.items()}),
         "lowest_cac": scaled({c: planned[c] for c in cheapest}),
     }
+
+
+def oracle_spends(truth: Mapping[str, CreatorResponse]) -> dict[str, float]:
+    """The allocator's search on the true curves (one draw, so every gain is certain)."""
+    spend = np.array([r.planned_spend for r in truth.values()])
+    headroom = np.array([[r.headroom] for r in truth.values()])
+    rate = np.array([[r.planned_customers / r.planned_spend] for r in truth.values()])
+    curves = ResponseDraws.through(rate, headroom, spend)
+    settings = AllocationSettings(probability_threshold=0.5, min_move_share=0.0)
+    best, _, _ = allocate(curves, spend, np.ones(spend.size, dtype=bool), None, settings)
+    return dict(zip(truth, (float(s) for s in best), strict=True))
 
 
 def evaluate_seed(seed: int, campaigns: int) -> list[AllocationOutcome]:
@@ -210,6 +232,7 @@ def report(scores: AllocationScores) -> str:
         f"{'moves (this allocator)':<34}{moves:>+27.1%}  95% CI [{low:+.1%}, {high:+.1%}]",
         f"{'budget by follower count':<34}{scores.mean_uplift['followers']:>+27.1%}",
         f"{'all to the lowest trailing CAC':<34}{scores.mean_uplift['lowest_cac']:>+27.1%}",
+        f"{'oracle within the same bounds':<34}{scores.mean_uplift['oracle']:>+27.1%}",
         "",
         f"target >= +10% with the CI above zero: {'met' if moves >= 0.1 and low > 0 else 'not met'}"
         f"; more than both naive rules: {'met' if beats else 'not met'}",

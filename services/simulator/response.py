@@ -1,10 +1,10 @@
 """Ground truth of how each creator's new customers respond to weekly spend, and a campaign's
 following week re-planned under another split of its spend.
 
-A creator's curve is ``n(s) = A · (1 − exp(−s / B))`` and passes through what its plan makes at
+A creator's curve is ``n(s) = A · (1 - exp(-s / B))`` and passes through what its plan makes at
 its planned spend: ``n(s0) = m0``, where ``s0`` is its fees (and boosts) over a week of posts at
-its cadence and ``m0`` the new customers those posts are expected to bring (views × click-through
-× orders per click × the campaign's new-customer share). Its headroom ``h = B / s0`` says how much
+its cadence and ``m0`` the new customers those posts are expected to bring (views * click-through
+* orders per click * the campaign's new-customer share). Its headroom ``h = B / s0`` says how much
 more spend its audience can absorb: small audiences saturate sooner (nano creators run out of
 people who have not seen the offer yet), large ones and TikTok's wider reach later. So creators
 differ in their return per unit of spend (fees, click-through and conversion differ) and in how
@@ -74,7 +74,9 @@ def _planned_customers(plan: CampaignPlan, creator: CreatorPlan) -> float:
     return _posts_a_week(creator) * clicks * creator.orders_per_click * plan.new_customer_share
 
 
-def responses(plan: CampaignPlan, common_headroom: float | None = None) -> dict[str, CreatorResponse]:
+def responses(
+    plan: CampaignPlan, common_headroom: float | None = None
+) -> dict[str, CreatorResponse]:
     """Every creator's true response, by creator id; ``common_headroom`` gives every creator the
     same (for a campaign of alike creators)."""
     found = {}
@@ -120,4 +122,6 @@ def following_week(
 ) -> dict[str, float]:
     """The campaign's following week re-planned at ``spend`` per creator: each creator's
     expected new customers."""
-    return {creator_id: truth[creator_id].customers(spend.get(creator_id, 0.0)) for creator_id in truth}
+    return {
+        creator_id: truth[creator_id].customers(spend.get(creator_id, 0.0)) for creator_id in truth
+    }

@@ -87,7 +87,8 @@ class _Search:
         """Releasing spend where a customer costs more than the target, adding it where less:
         valued in customers, spend at one customer per target CAC."""
         assert self.target_cac is not None
-        s, found = self.spend, []
+        s = self.spend
+        found: list[tuple[float, float, Pair, float]] = []
         released = now - self.draws.customers(s - down)
         added = self.draws.customers(s + up) - now
         for i in np.nonzero(down > 1e-9)[0]:
@@ -108,11 +109,13 @@ class _Search:
     def judge(self, pair: Pair, amount: float) -> tuple[Array, Array]:
         """The move as a whole against the current plan: the change in new customers it brings,
         and its value (the same, less its spend at the target CAC), per draw."""
-        before = self.spend.copy()
-        self.apply(pair, amount, -1.0)
-        without = self.draws.customers(self.spend).sum(axis=0)
-        self.spend = before
-        change = self.draws.customers(self.spend).sum(axis=0) - without
+        without = self.spend.copy()
+        source, target = pair
+        if source is not None:
+            without[source] += amount
+        if target is not None:
+            without[target] -= amount
+        change = (self.draws.customers(self.spend) - self.draws.customers(without)).sum(axis=0)
         spent = (pair[1] is not None) * amount - (pair[0] is not None) * amount
         value = change - spent / self.target_cac if self.target_cac is not None else change
         return change, value
@@ -159,7 +162,7 @@ def _search_moves(search: _Search, budget: float) -> dict[Pair, float]:
             del steps[(target, source)]
     kept = {}
     for pair, amount in steps.items():
-        change, value = search.judge(pair, amount)
+        _, value = search.judge(pair, amount)
         if amount >= settings.min_move_share * budget and (value > 0).mean() > (
             settings.probability_threshold
         ):
@@ -167,6 +170,29 @@ def _search_moves(search: _Search, budget: float) -> dict[Pair, float]:
         else:
             search.apply(pair, amount, -1.0)
     return kept
+
+
+def allocate(
+    draws: ResponseDraws,
+    spend: Array,
+    receives: Array,
+    target_cac: float | None,
+    settings: AllocationSettings,
+) -> tuple[Array, dict[Pair, float], float]:
+    """The proposed spend per creator, the moves (amount per pair of creator indices) and the
+    highest probability of gain any step had, for curves ``draws`` at current ``spend``;
+    creators where ``receives`` is false may lose spend but not gain it."""
+    change = settings.max_weekly_change
+    search = _Search(
+        draws=draws,
+        spend=spend.copy(),
+        lower=spend * (1.0 - change),
+        upper=np.where(receives, spend * (1.0 + change), spend),
+        target_cac=target_cac,
+        settings=settings,
+    )
+    kept = _search_moves(search, float(spend.sum()))
+    return search.spend, kept, search.best_probability
 
 
 def recommend(
@@ -193,24 +219,16 @@ def recommend(
         cac = 1.0 / draws.marginal(spend)
         marginal = {c.creator_id: _interval(cac[i], settings) for i, c in enumerate(fitted)}
         if reason is None:
-            change = settings.max_weekly_change
             receives = np.array([c.excluded is None for c in fitted])
-            search = _Search(
-                draws=draws,
-                spend=spend.copy(),
-                lower=spend * (1.0 - change),
-                upper=np.where(receives, spend * (1.0 + change), spend),
-                target_cac=target_cac,
-                settings=settings,
-            )
-            kept = _search_moves(search, budget)
+            planned, kept, best = allocate(draws, spend, receives, target_cac, settings)
+            search = _Search(draws, planned, planned, planned, target_cac, settings, best)
             for pair, amount in kept.items():
                 moves.append(_move(search, fitted, marginal, pair, amount, currency))
-            proposed.update({c.creator_id: float(search.spend[i]) for i, c in enumerate(fitted)})
+            proposed.update({c.creator_id: float(planned[i]) for i, c in enumerate(fitted)})
             if not moves:
                 reason = (
                     "no creator is reliably better than another: the most likely move gains "
-                    f"with probability {search.best_probability:.2f}, not above "
+                    f"with probability {best:.2f}, not above "
                     f"{settings.probability_threshold:.2f}"
                 )
     return Recommendation(

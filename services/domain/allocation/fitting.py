@@ -1,13 +1,14 @@
 """Each creator's return (new customers per unit of spend at its current spend), shrunk toward its
 tier's and the campaign's where its data are thin, with its posterior.
 
-An empirical-Bayes gamma-Poisson model. A creator's weekly new customers ``y`` at spend ``x`` are
-counts with mean ``r · x`` and variance ``φ · r · x`` (``φ``, the dispersion, because posts differ
-in reach). Its rate ``r`` has a gamma prior with mean ``m_tier`` (its tier's pooled rate, itself
-pulled toward the campaign's) and shape ``α``, estimated from how much more the creators' observed
-rates spread than their counts' noise explains (method of moments). The posterior is gamma again:
-shape ``α + y/φ``, rate ``α/m_tier + x/φ``. When the creators are alike the spread is all noise,
-``α`` is large and every creator is pulled to its tier: no creator looks reliably better by luck.
+An empirical-Bayes gamma-Poisson model. A creator's weekly new customers ``y`` at spend ``x``
+are counts with mean ``r x`` and variance ``phi r x`` (``phi``, the dispersion, because posts
+differ in reach). Its rate ``r`` has a gamma prior with mean ``m`` (its tier's pooled rate, itself
+pulled toward the campaign's) and shape ``alpha``, estimated from how much more the creators'
+observed rates spread than their counts' noise explains (method of moments). The posterior is
+gamma again: shape ``alpha + y/phi``, rate ``alpha/m + x/phi``. When the creators are alike the
+spread is all noise, ``alpha`` is large and every creator is pulled to its tier: no creator looks
+reliably better by luck.
 The method in full: ``docs/budget-moves.md``.
 """
 
@@ -89,7 +90,9 @@ def fit_rates(
     rng = np.random.default_rng(settings.seed)
     count = (spend.size, settings.draws)
     rates = rng.gamma(shapes[:, None], 1.0 / rates_of_gamma[:, None], size=count)
-    headrooms = settings.headroom_median * np.exp(settings.headroom_sigma * rng.standard_normal(count))
+    headrooms = settings.headroom_median * np.exp(
+        settings.headroom_sigma * rng.standard_normal(count)
+    )
     return RateFit(
         campaign_rate=campaign,
         tier_rates=by_tier,

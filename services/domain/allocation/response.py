@@ -1,8 +1,8 @@
 """The response of a creator's new customers to weekly spend: a saturating curve
-``n(s) = A · (1 − exp(−s / B))``, evaluated on posterior draws (one row of parameters a draw).
+``n(s) = A · (1 - exp(-s / B))``, evaluated on posterior draws (one row of parameters a draw).
 
 A creator observed at spend ``x`` with ``r`` new customers per unit of spend there, and headroom
-``h`` (``B = h · x``), has ``A = r · x / (1 − exp(−1/h))``: the curve passes through what was
+``h`` (``B = h · x``), has ``A = r · x / (1 - exp(-1/h))``: the curve passes through what was
 observed and bends as the headroom says.
 """
 
