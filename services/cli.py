@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_arguments(bench)
     bench.set_defaults(func=_bench)
-    evaluate = commands.add_parser("eval", help="score decay detection and budget moves on labelled campaigns")
+    evaluate = commands.add_parser(
+        "eval", help="score decay detection and budget moves on labelled campaigns"
+    )
     from services.evaluation.harness import add_arguments as evaluation_arguments
 
     evaluation_arguments(evaluate)
