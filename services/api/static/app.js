@@ -313,12 +313,41 @@ function campaignCard(campaign) {
       kpi("CAC", currency || "", money(totals.cac, currency)),
       kpi("ROAS", "", ratio(totals.roas)),
       kpi("Spend", "lifetime", money(totals.spend, currency))),
-    el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign))),
+    el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign)),
+    el("section", { class: "moves", "data-moves-for": campaign.campaign_id },
+      el("h4", {}, "Budget moves · next 7 days"), el("p", { class: "quiet" }, "Loading…"))),
   el("div", { class: "charts" },
     chart("ER by views · per 6 h", campaign.trend.map((point) => point.engagement_rate_by_views),
       percent, "tone-er"),
     chart(`CAC${currency ? ` (${currency})` : ""} · rolling 24 h`, rollingCac(campaign.trend),
       (value) => money(value, currency), "tone-cac")));
+}
+
+// ---- Budget moves beside each campaign ----
+
+function movesBody(recommendation) {
+  if (!recommendation.moves.length) return el("p", { class: "quiet" }, `No move: ${recommendation.reason}.`);
+  return el("ol", { class: "move-list" }, recommendation.moves.map((move) =>
+    el("li", {},
+      el("strong", {}, money(move.amount, move.currency)), " ",
+      move.from_creator_id ? `from ${move.from_creator_id} ` : "added ",
+      move.to_creator_id ? `to ${move.to_creator_id}` : "released",
+      el("span", { class: "quiet" },
+        ` · +${move.expected_new_customers.mid.toFixed(1)} new customers `
+        + `(${move.expected_new_customers.low.toFixed(1)} to ${move.expected_new_customers.high.toFixed(1)}), `
+        + `P(gain) ${Math.round(move.probability * 100)}%`))));
+}
+
+// One campaign at a time after each render: a recommendation fits every creator's curve.
+async function loadMoves(mine) {
+  for (const section of campaignsNode.querySelectorAll("[data-moves-for]")) {
+    const campaignId = section.dataset.movesFor;
+    const response = await api(`/v1/campaigns/${encodeURIComponent(campaignId)}/recommendations`);
+    if (mine !== session) return;
+    const body = response.ok ? movesBody(await response.json())
+      : el("p", { class: "quiet" }, `Moves unavailable (HTTP ${response.status}).`);
+    section.replaceChildren(section.firstChild, body);
+  }
 }
 
 // ---- Talking to the API ----
@@ -409,6 +438,7 @@ async function refreshCampaigns(mine) {
       if (mine !== session) return;
       renderCampaigns(page, byStatus);
       lastCampaigns = text;
+      await loadMoves(mine);
     }
     updated.textContent = `Updated ${clock(new Date())} · refreshes every ${REFRESH_MS / 1000} s`;
     updated.dataset.state = "ok";
