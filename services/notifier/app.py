@@ -1,4 +1,5 @@
-"""`pulse notify`: delivers every alert state change in the outbox to every active webhook.
+"""`pulse notify`: delivers every alert state change in the outbox, and every campaign's
+``budget.moves`` when its moves change (``watch_budget_moves``), to every active webhook.
 
 Each webhook has its own task and cursor (the last outbox id it accepted): it posts the events
 after the cursor one at a time, in order, and moves the cursor only after a 2xx answer, so every
@@ -17,23 +18,25 @@ import contextlib
 import random
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.domain.alerts import Alert
 from services.notifier.delivery import Sender
 from services.notifier.payloads import render
 from services.notifier.schedule import GONE, Attempt
 from services.notifier.settings import NotifierSettings
 from services.runtime.egress import guarded_client
 from services.runtime.metrics_server import serve_metrics
-from services.storage.alerts import AlertRepository
+from services.service_layer.budget_events import emit_budget_moves
+from services.storage.alerts import AlertRepository, OutboxEvent
+from services.storage.budget_moves import BudgetMovesOutbox
 from services.storage.db import make_engine, migrate
-from services.storage.webhooks import Webhook, WebhookRepository
+from services.storage.repository import StatusRepository
+from services.storage.webhooks import CampaignConfigRepository, Webhook, WebhookRepository
 
 log = structlog.get_logger(__name__)
 
@@ -131,15 +134,15 @@ class Notifier:
         while True:
             cursor = await asyncio.to_thread(self._webhooks.cursor, webhook_id)
             events = await asyncio.to_thread(
-                self._alerts.events_after, cursor, self._settings.batch_size
+                self._alerts.outbox_after, cursor, self._settings.batch_size
             )
-            for event_id, alert in events:
-                if not await self._deliver(webhook_id, event_id, alert):
+            for event_id, event in events:
+                if not await self._deliver(webhook_id, event_id, event):
                     return
             if len(events) < self._settings.batch_size:
                 await asyncio.sleep(self._settings.poll_interval_seconds)
 
-    async def _deliver(self, webhook_id: str, event_id: int, alert: Alert) -> bool:
+    async def _deliver(self, webhook_id: str, event_id: int, event: OutboxEvent) -> bool:
         """Post one event until the receiver answers 2xx; False when the webhook was deleted
         or disabled first. The webhook is read again before each attempt, to sign with its
         current secrets and honour a wait a previous notifier decided."""
@@ -151,7 +154,7 @@ class Notifier:
             if webhook.next_attempt_at is not None and webhook.next_attempt_at > now:
                 await asyncio.sleep((webhook.next_attempt_at - now).total_seconds())
                 continue
-            body = render(webhook.format, alert)
+            body = render(webhook.format, event)
             started = time.perf_counter()
             attempt = await self._sender.send(
                 webhook.url, message_id(event_id), body, webhook.signing_secrets(now), now
@@ -195,6 +198,27 @@ class Notifier:
             )
 
 
+async def watch_budget_moves(
+    settings: NotifierSettings,
+    statuses: StatusRepository,
+    configs: CampaignConfigRepository,
+    outbox: BudgetMovesOutbox,
+    stop: asyncio.Event,
+) -> None:
+    """Append a ``budget.moves`` event for every campaign whose moves changed, every
+    ``budget_moves_check_seconds``, until ``stop`` is set; the delivery tasks then deliver it."""
+    min_interval = timedelta(hours=settings.budget_moves_min_interval_hours)
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(
+                emit_budget_moves, statuses, configs, outbox, datetime.now(UTC), min_interval
+            )
+        except SQLAlchemyError:
+            log.exception("emitting budget moves failed; trying again at the next check")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.budget_moves_check_seconds)
+
+
 async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
     engine = make_engine(settings.database_url)
     try:
@@ -209,7 +233,16 @@ async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
             notifier = Notifier(
                 settings, WebhookRepository(engine), AlertRepository(engine), client, metrics
             )
-            await notifier.run(stop)
+            await asyncio.gather(
+                notifier.run(stop),
+                watch_budget_moves(
+                    settings,
+                    StatusRepository(engine),
+                    CampaignConfigRepository(engine),
+                    BudgetMovesOutbox(engine),
+                    stop,
+                ),
+            )
     finally:
         engine.dispose()
 
