@@ -28,7 +28,9 @@ from services.domain.allocation.settings import AllocationSettings
 
 # (from index, to index); None is the budget itself (released or added under a target CAC).
 Pair = tuple[int | None, int | None]
+# A bound on the search: steps of 1% of the budget within +-30% bounds need far fewer.
 MAX_STEPS = 1000
+_TINY = 1e-9
 
 
 @dataclass(frozen=True)
@@ -55,49 +57,43 @@ class _Search:
     best_probability: float = 0.0
 
     def step(self, size: float) -> tuple[Pair, float] | None:
-        """The best step that clears the threshold, by expected value per unit moved."""
-        s, threshold = self.spend, self.settings.probability_threshold
+        """The best step that clears the threshold, by expected value per unit moved.
+
+        Each creator's loss per unit for giving up to ``size`` and gain per unit for taking up
+        to ``size`` are computed once per draw, and a pair is valued by their difference: exact
+        when both move the same amount, and each move is judged again exactly at the end."""
+        s = self.spend
         down = np.minimum(size, s - self.lower)
         up = np.minimum(size, self.upper - s)
-        moved = np.minimum(down[:, None], up[None, :])
-        np.fill_diagonal(moved, 0.0)
+        gives, takes = down > _TINY, up > _TINY
         now = self.draws.customers(s)
-        lost = now[:, None, :] - self.draws.customers(s[:, None] - moved)
-        gained = (self.draws.customers(s[:, None] + moved.T) - now[:, None, :]).transpose(1, 0, 2)
-        candidates: list[tuple[float, float, Pair, float]] = []
-        net = gained - lost
-        probability = (net > 0).mean(axis=2)
-        per_unit = net.mean(axis=2) / np.where(moved > 0, moved, np.inf)
-        for i, j in zip(*np.nonzero(moved > 1e-9), strict=True):
-            candidates.append((per_unit[i, j], probability[i, j], (int(i), int(j)), moved[i, j]))
+        loss = (now - self.draws.customers(s - down)) / np.where(gives, down, 1.0)[:, None]
+        gain = (self.draws.customers(s + up) - now) / np.where(takes, up, 1.0)[:, None]
+        options: list[tuple[float, Pair, float]] = []
+        loss_mean, gain_mean = loss.mean(axis=1), gain.mean(axis=1)
+        for i in np.nonzero(gives)[0]:
+            for j in np.nonzero(takes)[0]:
+                if i != j:
+                    moved = min(down[i], up[j])
+                    options.append((gain_mean[j] - loss_mean[i], (int(i), int(j)), moved))
+        # With a target CAC, spend itself is worth one customer per target CAC.
+        price = 0.0 if self.target_cac is None else 1.0 / self.target_cac
         if self.target_cac is not None:
-            candidates += self._flexible(down, up, now)
-        if not candidates:
-            return None
-        self.best_probability = max(self.best_probability, max(c[1] for c in candidates))
-        cleared = [c for c in candidates if c[1] > threshold and c[0] > 0]
-        if not cleared:
-            return None
-        _, _, pair, amount = max(cleared, key=lambda c: c[0])
-        return pair, amount
-
-    def _flexible(
-        self, down: Array, up: Array, now: Array
-    ) -> list[tuple[float, float, Pair, float]]:
-        """Releasing spend where a customer costs more than the target, adding it where less:
-        valued in customers, spend at one customer per target CAC."""
-        assert self.target_cac is not None
-        s = self.spend
-        found: list[tuple[float, float, Pair, float]] = []
-        released = now - self.draws.customers(s - down)
-        added = self.draws.customers(s + up) - now
-        for i in np.nonzero(down > 1e-9)[0]:
-            value = down[i] / self.target_cac - released[i]
-            found.append((value.mean() / down[i], (value > 0).mean(), (int(i), None), down[i]))
-        for j in np.nonzero(up > 1e-9)[0]:
-            value = added[j] - up[j] / self.target_cac
-            found.append((value.mean() / up[j], (value > 0).mean(), (None, int(j)), up[j]))
-        return found
+            options += [
+                (price - loss_mean[i], (int(i), None), down[i]) for i in np.nonzero(gives)[0]
+            ]
+            options += [(gain_mean[j] - price, (None, int(j)), up[j]) for j in np.nonzero(takes)[0]]
+        for mean, pair, amount in sorted(options, key=lambda o: -o[0]):
+            if mean <= 0:
+                break
+            source, target = pair
+            taken = gain[target] if target is not None else np.full(gain.shape[1], price)
+            given = loss[source] if source is not None else np.full(loss.shape[1], price)
+            probability = float((taken > given).mean())
+            self.best_probability = max(self.best_probability, probability)
+            if probability > self.settings.probability_threshold:
+                return pair, float(amount)
+        return None
 
     def apply(self, pair: Pair, amount: float, sign: float = 1.0) -> None:
         source, target = pair
@@ -107,18 +103,24 @@ class _Search:
             self.spend[target] += sign * amount
 
     def judge(self, pair: Pair, amount: float) -> tuple[Array, Array]:
-        """The move as a whole against the current plan: the change in new customers it brings,
-        and its value (the same, less its spend at the target CAC), per draw."""
-        without = self.spend.copy()
-        source, target = pair
-        if source is not None:
-            without[source] += amount
-        if target is not None:
-            without[target] -= amount
-        change = (self.draws.customers(self.spend) - self.draws.customers(without)).sum(axis=0)
-        spent = (pair[1] is not None) * amount - (pair[0] is not None) * amount
-        value = change - spent / self.target_cac if self.target_cac is not None else change
-        return change, value
+        return judge_move(self.draws, self.spend, pair, amount, self.target_cac)
+
+
+def judge_move(
+    draws: ResponseDraws, plan: Array, pair: Pair, amount: float, target_cac: float | None
+) -> tuple[Array, Array]:
+    """A move as a whole against the plan that includes it: the change in next week's new
+    customers it brings, and its value (the same, less its spend at the target CAC), per draw."""
+    without = plan.copy()
+    source, target = pair
+    if source is not None:
+        without[source] += amount
+    if target is not None:
+        without[target] -= amount
+    change: Array = (draws.customers(plan) - draws.customers(without)).sum(axis=0)
+    spent = (target is not None) * amount - (source is not None) * amount
+    value = change - spent / target_cac if target_cac is not None else change
+    return change, value
 
 
 def _interval(values: Array, settings: AllocationSettings) -> Interval:
@@ -221,9 +223,11 @@ def recommend(
         if reason is None:
             receives = np.array([c.excluded is None for c in fitted])
             planned, kept, best = allocate(draws, spend, receives, target_cac, settings)
-            search = _Search(draws, planned, planned, planned, target_cac, settings, best)
             for pair, amount in kept.items():
-                moves.append(_move(search, fitted, marginal, pair, amount, currency))
+                change, value = judge_move(draws, planned, pair, amount, target_cac)
+                moves.append(
+                    _move(fitted, marginal, pair, amount, currency, change, value, settings)
+                )
             proposed.update({c.creator_id: float(planned[i]) for i, c in enumerate(fitted)})
             if not moves:
                 reason = (
@@ -262,14 +266,15 @@ def recommend(
 
 
 def _move(
-    search: _Search,
     creators: list[CreatorInput],
     marginal: dict[str, Interval],
     pair: Pair,
     amount: float,
     currency: str | None,
+    change: Array,
+    value: Array,
+    settings: AllocationSettings,
 ) -> Move:
-    change, value = search.judge(pair, amount)
     source = creators[pair[0]].creator_id if pair[0] is not None else None
     target = creators[pair[1]].creator_id if pair[1] is not None else None
     unit = f" {currency}" if currency else ""
@@ -292,7 +297,7 @@ def _move(
         to_creator_id=target,
         amount=round(amount, 2),
         currency=currency,
-        expected_new_customers=_interval(change, search.settings),
+        expected_new_customers=_interval(change, settings),
         probability=round(float((value > 0).mean()), 4),
         reason=why,
     )
