@@ -338,15 +338,47 @@ function movesBody(recommendation) {
         + `P(gain) ${Math.round(move.probability * 100)}%`))));
 }
 
-// One campaign at a time after each render: a recommendation fits every creator's curve.
-async function loadMoves(mine) {
+// A recommendation fits every creator's curve, so each campaign's is fetched at most once a
+// minute, one campaign at a time, and never holds up the campaigns' own refresh.
+const MOVES_MAX_AGE_MS = 60_000;
+const movesCache = new Map();
+let movesLoading = false;
+let movesAgain = false;
+
+async function fillMoves(mine) {
   for (const section of campaignsNode.querySelectorAll("[data-moves-for]")) {
     const campaignId = section.dataset.movesFor;
-    const response = await api(`/v1/campaigns/${encodeURIComponent(campaignId)}/recommendations`);
-    if (mine !== session) return;
-    const body = response.ok ? movesBody(await response.json())
-      : el("p", { class: "quiet" }, `Moves unavailable (HTTP ${response.status}).`);
-    section.replaceChildren(section.firstChild, body);
+    let cached = movesCache.get(campaignId);
+    if (!cached || Date.now() - cached.at > MOVES_MAX_AGE_MS) {
+      const response = await api(`/v1/campaigns/${encodeURIComponent(campaignId)}/recommendations`);
+      if (mine !== session) return;
+      cached = { at: Date.now(), body: response.ok ? await response.json() : null, status: response.status };
+      movesCache.set(campaignId, cached);
+    }
+    const body = cached.body ? movesBody(cached.body)
+      : el("p", { class: "quiet" }, `Moves unavailable (HTTP ${cached.status}).`);
+    // The campaigns may have been rendered again meanwhile: fill the section now on the page.
+    const current = campaignsNode.querySelector(`[data-moves-for="${CSS.escape(campaignId)}"]`);
+    if (current) current.replaceChildren(current.firstChild, body);
+  }
+}
+
+// Called after every render; a render during a pass asks for one more pass.
+async function loadMoves(mine) {
+  if (movesLoading) {
+    movesAgain = true;
+    return;
+  }
+  movesLoading = true;
+  try {
+    do {
+      movesAgain = false;
+      await fillMoves(mine);
+    } while (movesAgain && mine === session);
+  } catch (error) {
+    // Signed out or unreachable: the campaigns' own refresh reports it; the next render retries.
+  } finally {
+    movesLoading = false;
   }
 }
 
@@ -438,7 +470,7 @@ async function refreshCampaigns(mine) {
       if (mine !== session) return;
       renderCampaigns(page, byStatus);
       lastCampaigns = text;
-      await loadMoves(mine);
+      loadMoves(mine);
     }
     updated.textContent = `Updated ${clock(new Date())} · refreshes every ${REFRESH_MS / 1000} s`;
     updated.dataset.state = "ok";
