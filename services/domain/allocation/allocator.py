@@ -213,7 +213,7 @@ def recommend(
     marginal: dict[str, Interval] = {}
     proposed = {c.creator_id: c.spend for c in creators}
     moves: list[Move] = []
-    if reason is None or len(fitted) >= settings.min_creators:
+    if len(fitted) >= settings.min_creators:
         spend = np.array([c.spend for c in fitted], dtype=float)
         customers = np.array([c.new_customers for c in fitted], dtype=float)
         fit = fit_rates(spend, customers, [c.tier for c in fitted], settings)
