@@ -6,7 +6,9 @@ resolved) alert per campaign and cause. ``alert_creators`` lists the creators an
 contributors, or as the creator of a creator-level alert), for the creator filter.
 
 ``alert_events`` is the outbox: every new revision of an alert appends a row in the transaction
-that writes it, and readers (the webhook notifier, the SSE stream) follow its ids. Writers
+that writes it, and readers (the webhook notifier, the SSE stream) follow its ids. Rows of kind
+``budget.moves`` (``services.storage.budget_moves``) share it, so a webhook gets them in order with
+the alerts; the SSE stream reads alert rows only. Writers
 serialise (PostgreSQL: a transaction-scoped advisory lock; SQLite: ``BEGIN IMMEDIATE``), so ids
 become visible in increasing order and a reader never skips one by reading past it.
 """
