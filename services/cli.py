@@ -45,11 +45,15 @@ def _poll(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from services.evaluation import flags, harness
+    from services.evaluation import allocation, flags, harness
 
-    if args.suite != "flags" and harness.main_from_args(args):
-        return 1
-    return flags.main_from_args(args) if args.suite != "decay" else 0
+    suites = {
+        "decay": harness.main_from_args,
+        "flags": flags.main_from_args,
+        "allocation": allocation.main_from_args,
+    }
+    chosen = list(suites.values()) if args.suite == "all" else [suites[args.suite]]
+    return max([run(args) for run in chosen])
 
 
 def _backfill(args: argparse.Namespace) -> int:
@@ -189,13 +193,23 @@ def build_parser() -> argparse.ArgumentParser:
     bench_arguments(bench)
     bench.set_defaults(func=_bench)
     evaluate = commands.add_parser(
-        "eval", help="score decay detection and suspicious-engagement flags on labelled campaigns"
+        "eval",
+        help="score decay detection, suspicious-engagement flags and budget moves on labelled "
+        "campaigns",
     )
+    from services.evaluation.allocation import add_arguments as allocation_arguments
     from services.evaluation.flags import add_arguments as flag_arguments
     from services.evaluation.harness import add_arguments as evaluation_arguments
 
+    evaluate.add_argument(
+        "--suite",
+        choices=("all", "decay", "flags", "allocation"),
+        default="all",
+        help="which evaluation",
+    )
     evaluation_arguments(evaluate)
     flag_arguments(evaluate)
+    allocation_arguments(evaluate)
     evaluate.set_defaults(func=_evaluate)
     table = commands.add_parser(
         "benchmarks", help="the tier benchmark table measured on simulated campaigns"

@@ -41,7 +41,7 @@ from services.domain.weeks import IsoWeek, week_figures
 
 HISTORY_WEEKS = 5
 BUDGET_NOT_AVAILABLE = BudgetMovesSection(
-    available=False, note="Budget recommendations are not available in this version."
+    available=False, note="No budget recommendation was computed for this review."
 )
 
 

@@ -143,7 +143,7 @@ class FlagsSection(_Model):
 
 
 class BudgetMovesSection(_Model):
-    """Filled once budget recommendations exist; until then ``available`` is false."""
+    """The budget moves recommended when the review was made (docs/budget-moves.md)."""
 
     available: bool
     note: str

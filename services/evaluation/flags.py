@@ -251,9 +251,6 @@ def report(scores: FlagScores) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--suite", choices=("all", "decay", "flags"), default="all", help="which evaluation"
-    )
     parser.add_argument("--flag-seeds", type=int, nargs="+", default=SCORING_SEEDS)
     parser.add_argument("--flag-campaigns", type=int, default=30, help="campaigns per seed")
     parser.add_argument("--flag-output", default=".eval/flags.json")

@@ -1,15 +1,17 @@
-"""`pulse notify`: delivers every alert state change in the outbox to every active webhook, and
-each campaign's weekly review, once its week has closed, to the webhooks subscribed to it.
+"""`pulse notify`: delivers every alert state change in the outbox to every active webhook, each
+campaign's ``budget.moves`` when its moves change (``watch_budget_moves``), and each campaign's
+weekly review, once its week has closed, to the webhooks subscribed to them.
 
 Each webhook has its own task and cursors (the last outbox id it accepted, one for alerts, one for
-reports): it posts the events after a cursor one at a time, in order, and moves the cursor only
-after a 2xx answer, so every change arrives at least once and in order, and a down or slow
-receiver holds up only itself. A
-failed attempt is retried by ``schedule.RetryPolicy`` (the wait and the run of failures are kept
-in the database, so a restarted notifier keeps the schedule); 410 Gone, or failing for days,
-disables the webhook. A crash between the 2xx and the cursor write re-sends that one event with
-the same ``webhook-id`` (``evt_`` and the outbox id, ``rpt_`` for reports), on which receivers
-deduplicate. Run one notifier per database: it also records the ``report.weekly`` events.
+reports; ``budget.moves`` rows share the alerts' outbox and cursor, and are passed over for a
+webhook not subscribed to them): it posts the events after a cursor one at a time, in order, and
+moves the cursor only after a 2xx answer, so every change arrives at least once and in order, and a
+down or slow receiver holds up only itself. A failed attempt is retried by ``schedule.RetryPolicy``
+(the wait and the run of failures are kept in the database, so a restarted notifier keeps the
+schedule); 410 Gone, or failing for days, disables the webhook. A crash between the 2xx and the
+cursor write re-sends that one event with the same ``webhook-id`` (``evt_`` and the outbox id,
+``rpt_`` for reports), on which receivers deduplicate. Run one notifier per database: it also
+records the ``report.weekly`` events.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Generic, TypeVar
 
@@ -30,19 +32,23 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.domain.alerts import Alert
+from services.domain.allocation import Recommendation
 from services.notifier.delivery import Sender
 from services.notifier.payloads import render, report_body
 from services.notifier.schedule import GONE, Attempt
 from services.notifier.settings import NotifierSettings
 from services.runtime.egress import guarded_client
 from services.runtime.metrics_server import serve_metrics
+from services.service_layer.budget_events import emit_budget_moves
 from services.service_layer.reports import ReviewSources, record_closed_weeks
-from services.storage.alerts import AlertRepository
+from services.storage.alerts import AlertRepository, OutboxEvent
+from services.storage.budget_moves import BudgetMovesOutbox
 from services.storage.db import make_engine, migrate
 from services.storage.report_events import ReportEventRepository
+from services.storage.repository import StatusRepository
 from services.storage.webhooks import (
     ALERTS,
+    CampaignConfigRepository,
     Webhook,
     WebhookEvent,
     WebhookFormat,
@@ -65,6 +71,8 @@ class _Outbox(Generic[E]):
     events_after: Callable[[int, int], list[tuple[int, E]]]
     body: Callable[[E, WebhookFormat], bytes]
     delivered: Callable[[str, int], None]
+    # The subscription an event needs, when an outbox carries more than one kind.
+    event_of: Callable[[E], WebhookEvent] | None = None
 
 
 class NotifierMetrics:
@@ -119,9 +127,10 @@ class Notifier:
                 ALERTS,
                 "evt_",
                 webhooks.cursor,
-                alerts.events_after,
-                _alert_body,
+                alerts.outbox_after,
+                _outbox_body,
                 webhooks.delivered,
+                _outbox_event,
             ),
             _Outbox(
                 "report.weekly",
@@ -204,19 +213,23 @@ class Notifier:
             for outbox in self._outboxes:
                 if outbox.event not in webhook.events:
                     continue
-                sent = await self._follow_outbox(webhook_id, outbox)
+                sent = await self._follow_outbox(webhook, outbox)
                 if sent is None:
                     return
                 full = full or sent == self._settings.batch_size
             if not full:
                 await asyncio.sleep(self._settings.poll_interval_seconds)
 
-    async def _follow_outbox(self, webhook_id: str, outbox: _Outbox[Any]) -> int | None:
+    async def _follow_outbox(self, webhook: Webhook, outbox: _Outbox[Any]) -> int | None:
         """Deliver a batch of the outbox after the webhook's cursor; how many, or None when
         the webhook went away."""
+        webhook_id = webhook.webhook_id
         cursor = await asyncio.to_thread(outbox.cursor, webhook_id)
         events = await asyncio.to_thread(outbox.events_after, cursor, self._settings.batch_size)
         for event_id, event in events:
+            if outbox.event_of is not None and outbox.event_of(event) not in webhook.events:
+                await asyncio.to_thread(outbox.delivered, webhook_id, event_id)
+                continue
             if not await self._deliver(
                 webhook_id,
                 f"{outbox.id_prefix}{event_id}",
@@ -287,12 +300,37 @@ class Notifier:
             )
 
 
-def _alert_body(alert: Alert, fmt: WebhookFormat) -> bytes:
-    return render(fmt, alert)
+def _outbox_body(event: OutboxEvent, fmt: WebhookFormat) -> bytes:
+    return render(fmt, event)
+
+
+def _outbox_event(event: OutboxEvent) -> WebhookEvent:
+    return "budget.moves" if isinstance(event, Recommendation) else ALERTS
 
 
 def _report_body(event: dict[str, Any], fmt: WebhookFormat) -> bytes:
     return report_body(fmt, event)
+
+
+async def watch_budget_moves(
+    settings: NotifierSettings,
+    statuses: StatusRepository,
+    configs: CampaignConfigRepository,
+    outbox: BudgetMovesOutbox,
+    stop: asyncio.Event,
+) -> None:
+    """Append a ``budget.moves`` event for every campaign whose moves changed, every
+    ``budget_moves_check_seconds``, until ``stop`` is set; the delivery tasks then deliver it."""
+    min_interval = timedelta(hours=settings.budget_moves_min_interval_hours)
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(
+                emit_budget_moves, statuses, configs, outbox, datetime.now(UTC), min_interval
+            )
+        except SQLAlchemyError:
+            log.exception("emitting budget moves failed; trying again at the next check")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.budget_moves_check_seconds)
 
 
 async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
@@ -315,7 +353,16 @@ async def serve(settings: NotifierSettings, metrics: NotifierMetrics) -> None:
                 ReviewSources.on(engine),
                 ReportEventRepository(engine),
             )
-            await notifier.run(stop)
+            await asyncio.gather(
+                notifier.run(stop),
+                watch_budget_moves(
+                    settings,
+                    StatusRepository(engine),
+                    CampaignConfigRepository(engine),
+                    BudgetMovesOutbox(engine),
+                    stop,
+                ),
+            )
     finally:
         engine.dispose()
 

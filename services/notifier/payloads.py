@@ -9,6 +9,7 @@ import orjson
 
 from services.domain.alerting import change_of
 from services.domain.alerts import Alert
+from services.domain.allocation import Recommendation
 from services.storage.webhooks import WebhookFormat
 
 TOP_CONTRIBUTORS = 3
@@ -20,8 +21,27 @@ _STATE_TITLES = {
 }
 
 
-def render(format: WebhookFormat, alert: Alert) -> bytes:
-    return slack_body(alert) if format == "slack" else generic_body(alert)
+def render(format: WebhookFormat, event: Alert | Recommendation) -> bytes:
+    if isinstance(event, Recommendation):
+        return budget_slack_body(event) if format == "slack" else budget_generic_body(event)
+    return slack_body(event) if format == "slack" else generic_body(event)
+
+
+def budget_generic_body(recommendation: Recommendation) -> bytes:
+    """The campaign's recommendation as JSON, plus ``event``: ``budget.moves``."""
+    return orjson.dumps({**recommendation.model_dump(mode="json"), "event": "budget.moves"})
+
+
+def budget_slack_body(recommendation: Recommendation) -> bytes:
+    campaign = _escape(recommendation.campaign_id)
+    lines = [
+        f"• {m.amount:,.2f} {m.currency or ''} from `{_escape(m.from_creator_id or 'budget')}` "
+        f"to `{_escape(m.to_creator_id or 'budget')}`: {m.expected_new_customers.mid:+.1f} new "
+        f"customers a week (P(gain) {m.probability:.0%})"
+        for m in recommendation.moves
+    ] or [f"No move: {_escape(recommendation.reason or '')}"]
+    text = f"Budget moves · campaign `{campaign}`\n" + "\n".join(lines)
+    return orjson.dumps({"text": text, "blocks": [{"type": "section", "text": _mrkdwn(text)}]})
 
 
 def report_body(format: WebhookFormat, event: dict[str, Any]) -> bytes:

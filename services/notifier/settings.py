@@ -53,6 +53,14 @@ class NotifierSettings(SharedSettings):
     report_check_seconds: float = Field(
         default=60.0, gt=0, description="How often campaigns are checked for a newly closed week."
     )
+    budget_moves_check_seconds: float = Field(
+        default=600.0, gt=0, description="How often every campaign's budget moves are computed."
+    )
+    budget_moves_min_interval_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="A campaign's budget.moves event is emitted at most this often.",
+    )
     webhook_allow_cidrs: AllowCidrs = allow_cidrs_field()
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 8003

@@ -11,8 +11,9 @@ from urllib.parse import quote
 from sqlalchemy import Engine
 
 from services.domain.weekly import HISTORY_WEEKS, ReviewInputs, portfolio, weekly_report
-from services.domain.weekly_model import PortfolioReport, WeeklyReport
+from services.domain.weekly_model import BudgetMovesSection, PortfolioReport, WeeklyReport
 from services.domain.weeks import IsoWeek
+from services.service_layer.recommendations import campaign_recommendation
 from services.storage.alerts import AlertRepository
 from services.storage.report_events import ReportEventRepository
 from services.storage.repository import StatusRepository
@@ -66,7 +67,26 @@ def campaign_review(sources: ReviewSources, campaign_id: str, week: IsoWeek) -> 
             target_cac=float(config.target_cac) if config and config.target_cac else None,
             time_zone=config.time_zone if config else None,
             status=campaign.status if campaign is not None else None,
+            budget_moves=_budget_moves(sources, campaign_id),
         )
+    )
+
+
+def _budget_moves(sources: ReviewSources, campaign_id: str) -> BudgetMovesSection:
+    """The moves recommended now (they look at the last seven days, whichever week is
+    reviewed)."""
+    recommendation = campaign_recommendation(sources.statuses, sources.configs, campaign_id)
+    if recommendation is None:
+        return BudgetMovesSection(
+            available=False, note="No current figures to recommend budget moves from."
+        )
+    note = "Recommended now, from the last seven days of spend and new customers."
+    if not recommendation.moves and recommendation.reason:
+        note = f"{note} No moves: {recommendation.reason}"
+    return BudgetMovesSection(
+        available=True,
+        note=note,
+        items=[move.model_dump(mode="json") for move in recommendation.moves],
     )
 
 

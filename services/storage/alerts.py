@@ -6,7 +6,9 @@ resolved) alert per campaign and cause. ``alert_creators`` lists the creators an
 contributors, or as the creator of a creator-level alert), for the creator filter.
 
 ``alert_events`` is the outbox: every new revision of an alert appends a row in the transaction
-that writes it, and readers (the webhook notifier, the SSE stream) follow its ids. Writers
+that writes it, and readers (the webhook notifier, the SSE stream) follow its ids. Rows of kind
+``budget.moves`` (``services.storage.budget_moves``) share it, so a webhook gets them in order with
+the alerts; the SSE stream reads alert rows only. Writers
 serialise (PostgreSQL: a transaction-scoped advisory lock; SQLite: ``BEGIN IMMEDIATE``), so ids
 become visible in increasing order and a reader never skips one by reading past it.
 """
@@ -14,7 +16,7 @@ become visible in increasing order and a reader never skips one by reading past 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +42,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.domain import alerting
 from services.domain.alerts import MONITOR, Alert, AlertState
+from services.domain.allocation import Recommendation
 from services.storage.db import _SQLITE_BEGIN
 from services.storage.models import Base
 
@@ -47,9 +50,13 @@ OPEN = "state != 'resolved'"
 _ADVISORY_LOCK_KEY = 0x70756C7365_A1
 _IN_CHUNK = 1_000
 
+ALERT_KIND = "alert"
+
 AlertKey = tuple[str, str]
 AlertPage = tuple[list[Alert], int]
 AlertEvents = list[tuple[int, Alert]]
+OutboxEvent = Alert | Recommendation
+OutboxEvents = list[tuple[int, OutboxEvent]]
 
 
 class AlertRow(Base):
@@ -106,6 +113,8 @@ class AlertEventRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     body: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
+    # ``alert``, or ``budget.moves`` (``services.storage.budget_moves``; migration 0010).
+    kind: Mapped[str] = mapped_column(String(32), default=ALERT_KIND, server_default=ALERT_KIND)
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -132,20 +141,26 @@ def _row(alert: Alert) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def outbox_writer(engine: Engine) -> Iterator[Connection]:
+    """A transaction that may append to the outbox: writers serialise, so ids become visible in
+    increasing order."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
+                )
+            yield connection
+
+
 class AlertRepository:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        with self._engine.connect() as connection:
-            connection.execution_options(**{_SQLITE_BEGIN: "IMMEDIATE"})
-            with connection.begin():
-                if connection.dialect.name == "postgresql":
-                    connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY}
-                    )
-                yield connection
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return outbox_writer(self._engine)
 
     def open_alerts(self, campaign_ids: Sequence[str]) -> dict[AlertKey, Alert]:
         """The open alert, or the user's resolution holding the cause (see
@@ -321,16 +336,38 @@ class AlertRepository:
         return [Alert.model_validate(b) for b in bodies], total
 
     def events_after(self, event_id: int, limit: int = 100) -> AlertEvents:
-        """Outbox rows with an id above ``event_id``, oldest first: (id, the alert revision)."""
+        """Alert rows of the outbox with an id above ``event_id``, oldest first: (id, the alert
+        revision). Every kind of row: ``services.storage.budget_moves.outbox_after``."""
         query = (
             select(AlertEventRow.id, AlertEventRow.body)
-            .where(AlertEventRow.id > event_id)
+            .where(AlertEventRow.id > event_id, AlertEventRow.kind == ALERT_KIND)
             .order_by(AlertEventRow.id)
             .limit(limit)
         )
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
         return [(row_id, Alert.model_validate(body)) for row_id, body in rows]
+
+    def outbox_after(self, event_id: int, limit: int = 100) -> OutboxEvents:
+        """Every outbox row (alert changes and ``budget.moves``) with an id above ``event_id``,
+        oldest first: what the notifier delivers."""
+        query = (
+            select(AlertEventRow.id, AlertEventRow.kind, AlertEventRow.body)
+            .where(AlertEventRow.id > event_id)
+            .order_by(AlertEventRow.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            (
+                row_id,
+                Alert.model_validate(body)
+                if kind == ALERT_KIND
+                else Recommendation.model_validate(body),
+            )
+            for row_id, kind, body in rows
+        ]
 
     def latest_event_id(self) -> int:
         """The id of the newest outbox row; 0 when there is none."""

@@ -49,8 +49,9 @@ from services.storage.promo_codes import (
 )
 
 WebhookFormat = Literal["generic", "slack"]
-WebhookEvent = Literal["alerts", "report.weekly"]
-"""What a webhook subscribes to: every alert change, and each campaign's weekly review."""
+WebhookEvent = Literal["alerts", "report.weekly", "budget.moves"]
+"""What a webhook subscribes to: every alert change, each campaign's weekly review, and each
+campaign's budget moves when they change."""
 ALERTS: WebhookEvent = "alerts"
 
 

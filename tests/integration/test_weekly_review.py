@@ -144,6 +144,15 @@ async def test_every_figure_is_the_sum_of_the_weeks_rollups(
         this_week["clicks"],
         this_week["conversions"],
     ]
+    # The sections other features fill: the recommendation the API gives now, and the flags.
+    recommended = await client.get(f"/v1/campaigns/{CAMPAIGN}/recommendations")
+    moves = review["budget_moves"]
+    assert moves["available"] and moves["items"] == recommended.json()["moves"]
+    assert review["suspicious_engagement"] == {
+        "available": True,
+        "note": "Flags found up to the end of the week, as the monitor holds them now.",
+        "items": [],
+    }
 
 
 async def test_the_cli_writes_what_the_api_serves(

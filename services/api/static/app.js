@@ -367,6 +367,8 @@ function campaignCard(campaign) {
       kpi("Spend", "lifetime", money(totals.spend, currency))),
     reviewLinks(campaign),
     el("div", { class: "explain" }, reasonsBlock(campaign), contributorsBlock(campaign)),
+    el("section", { class: "moves", "data-moves-for": campaign.campaign_id },
+      el("h4", {}, "Budget moves · next 7 days"), el("p", { class: "quiet" }, "Loading…")),
     flagsBlock(campaign),
     freshnessBlock(campaign)),
   el("div", { class: "charts" },
@@ -377,6 +379,65 @@ function campaignCard(campaign) {
     chart(`CAC${currency ? ` (${currency})` : ""} · 7 days to date`,
       campaign.trend.map((point) => point.cac_to_date), (value) => money(value, currency),
       "tone-cac")));
+}
+
+// ---- Budget moves beside each campaign ----
+
+function movesBody(recommendation) {
+  if (!recommendation.moves.length) return el("p", { class: "quiet" }, `No move: ${recommendation.reason}.`);
+  return el("ol", { class: "move-list" }, recommendation.moves.map((move) =>
+    el("li", {},
+      el("strong", {}, money(move.amount, move.currency)), " ",
+      move.from_creator_id ? `from ${move.from_creator_id} ` : "added ",
+      move.to_creator_id ? `to ${move.to_creator_id}` : "released",
+      el("span", { class: "quiet" },
+        ` · +${move.expected_new_customers.mid.toFixed(1)} new customers `
+        + `(${move.expected_new_customers.low.toFixed(1)} to ${move.expected_new_customers.high.toFixed(1)}), `
+        + `P(gain) ${Math.round(move.probability * 100)}%`))));
+}
+
+// A recommendation fits every creator's curve, so each campaign's is fetched at most once a
+// minute, one campaign at a time, and never holds up the campaigns' own refresh.
+const MOVES_MAX_AGE_MS = 60_000;
+const movesCache = new Map();
+let movesLoading = false;
+let movesAgain = false;
+
+async function fillMoves(mine) {
+  for (const section of campaignsNode.querySelectorAll("[data-moves-for]")) {
+    const campaignId = section.dataset.movesFor;
+    let cached = movesCache.get(campaignId);
+    if (!cached || Date.now() - cached.at > MOVES_MAX_AGE_MS) {
+      const response = await api(`/v1/campaigns/${encodeURIComponent(campaignId)}/recommendations`);
+      if (mine !== session) return;
+      cached = { at: Date.now(), body: response.ok ? await response.json() : null, status: response.status };
+      movesCache.set(campaignId, cached);
+    }
+    const body = cached.body ? movesBody(cached.body)
+      : el("p", { class: "quiet" }, `Moves unavailable (HTTP ${cached.status}).`);
+    // The campaigns may have been rendered again meanwhile: fill the section now on the page.
+    const current = campaignsNode.querySelector(`[data-moves-for="${CSS.escape(campaignId)}"]`);
+    if (current) current.replaceChildren(current.firstChild, body);
+  }
+}
+
+// Called after every render; a render during a pass asks for one more pass.
+async function loadMoves(mine) {
+  if (movesLoading) {
+    movesAgain = true;
+    return;
+  }
+  movesLoading = true;
+  try {
+    do {
+      movesAgain = false;
+      await fillMoves(mine);
+    } while (movesAgain && mine === session);
+  } catch (error) {
+    // Signed out or unreachable: the campaigns' own refresh reports it; the next render retries.
+  } finally {
+    movesLoading = false;
+  }
 }
 
 // ---- Talking to the API ----
@@ -487,6 +548,7 @@ async function refreshCampaigns(mine) {
       if (mine !== session) return;
       renderCampaigns(page, byStatus);
       lastCampaigns = text;
+      loadMoves(mine);
     }
     updated.textContent = `Updated ${clock(new Date())} · refreshes every ${REFRESH_MS / 1000} s`;
     updated.dataset.state = "ok";

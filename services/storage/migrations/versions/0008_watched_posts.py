@@ -1,7 +1,7 @@
 """Posts watched by the platform poller (`pulse poll`), with their polling state.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 """
 

@@ -8,7 +8,7 @@ to event types (alert changes, as before, and ``report.weekly``), and ``report_e
 outbox of weekly reviews, one per campaign and closed week, with each webhook's cursor over it.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01
 """
 

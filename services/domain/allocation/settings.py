@@ -1,0 +1,41 @@
+"""The allocator's settings. Why each default is what it is: ``docs/budget-moves.md``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AllocationSettings:
+    # A move is proposed only when the posterior probability that it gains exceeds this.
+    probability_threshold: float = 0.8
+    # How far one creator's weekly spend may move, as a share of its current spend (Robyn's
+    # allocator bounds channels the same way).
+    max_weekly_change: float = 0.3
+    # Posterior draws; the seed keeps one answer per data (the same request gives the same moves).
+    draws: int = 2000
+    seed: int = 13
+    # Prior of a creator's headroom h: the spend at which its response reaches 63% of its
+    # ceiling, in multiples of its current spend. One week at one spend level cannot tell the
+    # curvature, so it comes from this prior and its spread is carried into every probability.
+    headroom_median: float = 1.5
+    headroom_sigma: float = 0.4
+    # Variance of a creator's weekly new customers over its mean: posts differ in reach, so the
+    # counts are overdispersed relative to Poisson.
+    count_dispersion: float = 2.0
+    # Weight of the campaign's rate in a tier's rate, in spend of the campaign's median creator.
+    tier_prior_spends: float = 2.0
+    # Bounds of the empirical-Bayes prior shape of creators' rates around their tier's: 1 is a
+    # spread of 100%, 400 one of 5% (creators all but alike).
+    min_prior_shape: float = 1.0
+    max_prior_shape: float = 400.0
+    # Below this many new customers in the window, or fewer creators with spend, no moves.
+    min_new_customers: int = 20
+    min_creators: int = 2
+    # The greedy search moves this share of the budget per step; moves below min_move_share of
+    # the budget are not worth a team's attention and are dropped.
+    step_share: float = 0.01
+    min_move_share: float = 0.005
+    # Quantiles reported as low and high.
+    low_quantile: float = 0.1
+    high_quantile: float = 0.9
