@@ -41,19 +41,19 @@ def send_in_chunks(stack: RunningStack, events: list[dict[str, Any]], size: int)
         assert response.json()["rejected"] == 0
 
 
-def test_messy_input_gives_exact_totals(running_stack: RunningStack) -> None:
+def test_messy_input_gives_exact_totals(shared_stack: RunningStack) -> None:
     events, expected = messy_campaign("launch", creators=4, posts=3, seed=1)
     half = len(events) // 2
-    send_in_chunks(running_stack, events[:half], size=37)
+    send_in_chunks(shared_stack, events[:half], size=37)
     ndjson = b"\n".join(orjson.dumps(e) for e in events[half:])
-    response = running_stack.ingest.post(
+    response = shared_stack.ingest.post(
         "/v1/events", content=ndjson, headers={"content-type": "application/x-ndjson"}
     )
     assert response.status_code == 202, response.text
     assert response.json() == {"accepted": len(events) - half, "rejected": 0, "errors": []}
 
-    eventually(lambda: totals_match(running_stack, "launch", expected))
-    campaign = running_stack.campaign("launch")
+    eventually(lambda: totals_match(shared_stack, "launch", expected))
+    campaign = shared_stack.campaign("launch")
     assert campaign is not None
     assert set(campaign["totals"]) == {
         "views",
@@ -82,19 +82,19 @@ def test_messy_input_gives_exact_totals(running_stack: RunningStack) -> None:
     assert campaign["status"] in ("healthy", "watch", "decaying", "insufficient_data")
 
     for c in range(4):
-        creator = running_stack.creator("launch", f"creator-{c}")
+        creator = shared_stack.creator("launch", f"creator-{c}")
         assert creator is not None
         assert as_expected(creator) == expected.totals("launch", f"creator-{c}")
 
     # Sending the whole lot again changes nothing.
-    send_in_chunks(running_stack, events, size=500)
+    send_in_chunks(shared_stack, events, size=500)
     marker, marker_expected = messy_campaign("marker", creators=1, posts=1, seed=2)
-    send_in_chunks(running_stack, marker, size=500)
-    eventually(lambda: totals_match(running_stack, "marker", marker_expected))
-    assert totals_match(running_stack, "launch", expected)
+    send_in_chunks(shared_stack, marker, size=500)
+    eventually(lambda: totals_match(shared_stack, "marker", marker_expected))
+    assert totals_match(shared_stack, "launch", expected)
 
 
-def test_rejected_items_are_named_and_never_counted(running_stack: RunningStack) -> None:
+def test_rejected_items_are_named_and_never_counted(shared_stack: RunningStack) -> None:
     events, expected = messy_campaign("strict", creators=1, posts=1, seed=3)
     good = next(e for e in events if e["type"] == "post_metrics")
     bad = [
@@ -106,7 +106,7 @@ def test_rejected_items_are_named_and_never_counted(running_stack: RunningStack)
         {**good, "type": "tweet"},
         {key: value for key, value in good.items() if key != "post_id"},
     ]
-    response = running_stack.send([*bad, *events])
+    response = shared_stack.send([*bad, *events])
     assert response.status_code == 202
     body = response.json()
     assert body["accepted"] == len(events)
@@ -120,30 +120,30 @@ def test_rejected_items_are_named_and_never_counted(running_stack: RunningStack)
     assert "unknown event type" in by_index[(5, "type")]
     assert by_index[(6, "post_id")] == "required field is missing"
 
-    only_bad = running_stack.send(bad)
+    only_bad = shared_stack.send(bad)
     assert only_bad.status_code == 422
     assert only_bad.json()["accepted"] == 0
 
-    eventually(lambda: totals_match(running_stack, "strict", expected))
+    eventually(lambda: totals_match(shared_stack, "strict", expected))
     mixed = [
         {**e, "event_id": f"{e['event_id']}-eur", "currency": "EUR"}
         for e in events
         if e["type"] != "post_metrics"
     ]
-    mixed_response = running_stack.send(mixed)
+    mixed_response = shared_stack.send(mixed)
     assert mixed_response.status_code == 422
     assert {e["field"] for e in mixed_response.json()["errors"]} == {"currency"}
     assert "USD" in mixed_response.json()["errors"][0]["reason"]
 
 
-def test_unknown_ids_are_404_with_a_message(running_stack: RunningStack) -> None:
-    missing = running_stack.api.get("/v1/campaigns/nope")
+def test_unknown_ids_are_404_with_a_message(shared_stack: RunningStack) -> None:
+    missing = shared_stack.api.get("/v1/campaigns/nope")
     assert missing.status_code == 404
     assert "nope" in missing.json()["detail"]
 
 
-def test_oversized_body_is_413(running_stack: RunningStack) -> None:
-    response = running_stack.ingest.post(
+def test_oversized_body_is_413(shared_stack: RunningStack) -> None:
+    response = shared_stack.ingest.post(
         "/v1/events",
         content=b"[" + b" " * (9 * 1024 * 1024) + b"]",
         headers={"content-type": "application/json"},
