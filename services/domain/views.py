@@ -172,7 +172,7 @@ def _totals(c: Counters) -> Totals:
         conversions=c.conversions,
         new_customers=c.new_customers,
         revenue=revenue,
-        cac=metrics.cac(spend, c.new_customers),
+        cac=metrics.paid_cac(spend, c.new_customers),
         roas=metrics.roas(revenue, spend),
     )
 
@@ -259,7 +259,7 @@ def trend(buckets: Mapping[int, Counters], watermark: float | None) -> list[Tren
                 engagement_rate_by_views=metrics.engagement_rate_by_views(c.engagements, c.views),
                 spend=spend,
                 new_customers=c.new_customers,
-                cac=metrics.cac(spend, c.new_customers),
+                cac=metrics.paid_cac(spend, c.new_customers),
                 cac_to_date=metrics.paid_cac(
                     from_micros(to_date.spend_micros), to_date.new_customers
                 ),

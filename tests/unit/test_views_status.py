@@ -204,3 +204,22 @@ def test_a_creator_view_describes_the_creator() -> None:
     assert (view.followers, view.tier, view.posts) == (50_000, "mid", 2)
     custom = creator_view(creator, campaign.watermark, "watch", [], UPDATED, (("all", 0),))
     assert (custom.tier, custom.status) == ("all", "watch")
+
+
+def test_customers_without_spend_in_a_window_give_no_cac_rather_than_zero() -> None:
+    campaign, creator = new_state()
+    apply(campaign, creator, spend("fee", occurred_at=T0, amount="300"))
+    apply(campaign, creator, conversion("buy-1", occurred_at=T0 + 3 * DAY))
+    apply(campaign, creator, conversion("buy-2", occurred_at=T0 + 3 * DAY + HOUR))
+    updated = datetime.fromtimestamp(T0 + 3 * DAY + 2 * HOUR, UTC)
+    view = creator_view(creator, campaign.watermark, "healthy", [], updated)
+
+    assert view.windows["24h"].new_customers == 2 and view.windows["24h"].spend == 0
+    assert view.windows["24h"].cac is None
+    assert view.totals.cac == 150.0
+    trend = campaign_view(
+        CAMPAIGN, "USD", [creator], campaign.watermark, "healthy", [], updated
+    ).trend
+    unpaid = [point for point in trend if point.new_customers and not point.spend]
+    assert unpaid and all(point.cac is None for point in unpaid)
+    assert unpaid[-1].cac_to_date == 150.0
