@@ -741,3 +741,54 @@ def test_one_post_two_fifths_worse_is_rarely_a_creator_collapse() -> None:
         return count
 
     assert collapsed(CREATOR_SETTINGS) <= 2 < collapsed(UNCONFIRMED)
+
+
+def fading_creator(phase: int, seed: int = 3) -> CreatorState:
+    """One creator over fourteen days, posting every 48 hours from hour 20, each post's views
+    coming over the 36 hours after it (so it is quiet for the last 12 before each post) and its
+    engagement per view ±20% its own; the rate falls steadily to half over the last four days.
+    Its buckets are ``phase`` hours later than the six-hour blocks' boundaries."""
+    rng = random.Random(seed)
+    state = CreatorState("camp", "ana")
+    days, fading = 14 * 24, 4 * 24
+    for posted in range(20, days, 48):
+        quality = rng.uniform(0.8, 1.2)
+        for hour in range(posted, min(posted + 36, days)):
+            factor = 1.0 - 0.5 * max(0, hour - (days - fading)) / fading
+            views = poisson(rng, 3_000 * 0.93 ** (hour - posted))
+            likes = poisson(rng, views * 0.039 * quality * factor)
+            clicks = poisson(rng, views * 0.01 * factor)
+            counters = Counters(views=views, likes=likes, clicks=clicks)
+            state.buckets[T0 + (phase + hour) * int(HOUR)] = Bucket(counters)
+    return state
+
+
+def test_a_fading_creator_stays_decaying_at_every_block_phase() -> None:
+    """The same creator replayed at all six phases of the six-hour blocks, read hourly over the
+    last two days: decaying at some hour, and once decaying, decaying to the end. Without the
+    holds (quiet blocks left out, a watch after decaying kept decaying) it left decaying at two
+    phases while its decline deepened."""
+
+    def statuses(phase: int, settings: DetectorSettings) -> list[str]:
+        creator = fading_creator(phase)
+        return [
+            detect([creator], T0 + (phase + hour) * HOUR + 1_800, settings=settings).status
+            for hour in range(12 * 24, 14 * 24)
+        ]
+
+    def stays_decaying(seen: list[str]) -> bool:
+        return "decaying" in seen and set(seen[seen.index("decaying") :]) == {"decaying"}
+
+    assert all(stays_decaying(statuses(phase, CREATOR_SETTINGS)) for phase in range(6))
+    unheld = replace(CREATOR_SETTINGS, hold_while_quiet=False, hold_decaying_blocks=0)
+    assert not all(stays_decaying(statuses(phase, unheld)) for phase in range(6))
+
+
+def test_a_quiet_creator_keeps_the_status_of_its_newest_views() -> None:
+    # No views in the newest blocks: the status is the one as of the block of the newest views.
+    creator = fading_creator(0)
+    newest = max(creator.buckets) + 1_800
+    as_of_newest = detect([creator], newest, settings=CREATOR_SETTINGS)
+    for quiet_hours in (6, 12, 18):
+        later = detect([creator], newest + quiet_hours * HOUR, settings=CREATOR_SETTINGS)
+        assert later == as_of_newest

@@ -13,6 +13,7 @@ from services.domain.detection.series import (
     after_launch,
     block_series,
     enough_history,
+    quiet_blocks,
 )
 from services.domain.detection.settings import (
     DEFAULT_SETTINGS,
@@ -34,15 +35,26 @@ def detect(
 ) -> Assessment:
     """The status of a campaign (or of one creator) as of ``watermark``, with reasons.
 
+    With ``settings.hold_while_quiet`` (a creator's own status), blocks after the newest one with
+    views are left out: the status is the one as of that block, until new views come.
+
     With ``settings.confirm_blocks`` (a creator's own status), ``decaying`` is confirmed by the
     status as of that many blocks earlier, on the data now known: not decaying then, it is
-    ``watch`` with the same reasons."""
+    ``watch`` with the same reasons. With ``settings.hold_decaying_blocks`` (a creator's own
+    status), a ``watch`` that follows ``decaying`` stays ``decaying`` (see ``held``)."""
     if watermark is None or not creators:
         return Assessment("insufficient_data")
     size = settings.block_hours * int(HOUR)
     blocks = settings.history_blocks
     first_block = int(watermark) // size - (blocks - 1)
     series = block_series(creators, first_block, blocks, size)
+    quiet = quiet_blocks(series)
+    if settings.hold_while_quiet and 0 < quiet < blocks:
+        # Nothing was seen since: sliding the window over empty blocks would only move the
+        # decline's first posts into the baseline and the test away from them.
+        watermark -= quiet * size
+        first_block -= quiet
+        series = block_series(creators, first_block, blocks, size)
     found = assess(series, targets, settings)
     if found.status == "decaying" and settings.confirm_blocks > 0:
         # The same assessment as of ``confirm_blocks`` blocks earlier (the data after that
@@ -51,10 +63,33 @@ def detect(
             creators,
             watermark - settings.confirm_blocks * size,
             targets,
-            replace(settings, confirm_blocks=0),
+            replace(settings, confirm_blocks=0, hold_decaying_blocks=0),
         )
         if earlier.status != "decaying":
-            return Assessment("watch", found.reasons, found.contributors)
+            found = Assessment("watch", found.reasons, found.contributors)
+    if found.status == "watch" and settings.hold_decaying_blocks > 0:
+        return held(creators, watermark, found, targets, settings)
+    return found
+
+
+def held(
+    creators: Sequence[CreatorState],
+    watermark: float,
+    found: Assessment,
+    targets: CampaignTargets,
+    settings: DetectorSettings,
+) -> Assessment:
+    """``found`` (a ``watch``), or ``decaying`` with its reasons when the status was decaying up
+    to ``settings.hold_decaying_blocks`` blocks earlier, on the data now known, and on watch in
+    every block since: a decline that was decaying does not leave it while a drop is still seen."""
+    size = settings.block_hours * int(HOUR)
+    unheld = replace(settings, hold_decaying_blocks=0)
+    for back in range(1, settings.hold_decaying_blocks + 1):
+        earlier = detect(creators, watermark - back * size, targets, unheld).status
+        if earlier == "decaying":
+            return Assessment("decaying", found.reasons, found.contributors)
+        if earlier != "watch":
+            break
     return found
 
 

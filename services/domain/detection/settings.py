@@ -88,6 +88,15 @@ class DetectorSettings:
     # been decaying too: a creator's own status, where one bad post can pass the threshold for
     # a block or two. 0: no such rule (a campaign's; its tests need one block ago not healthy).
     confirm_blocks: int = 0
+    # Blocks after the newest one with views are left out (the status is held until new views
+    # come): a creator posts every one to three days, and sliding the window over its silence
+    # moves a decline's first posts into the baseline, so a collapsing creator would leave
+    # decaying with nothing new seen. A campaign's views rarely stop: False.
+    hold_while_quiet: bool = False
+    # A watch stays decaying while the status was decaying up to this many blocks earlier and on
+    # watch since (hysteresis): a creator's test compares with a baseline that absorbs the
+    # decline's first days, so a deepening decline can fall back to watch. 0: no hold.
+    hold_decaying_blocks: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,4 +109,6 @@ class CampaignTargets:
 DEFAULT_SETTINGS = DetectorSettings()
 DEFAULT_TARGETS = CampaignTargets()
 # The settings of a creator's own status (the detector on one creator).
-CREATOR_SETTINGS = DetectorSettings(noise_per_post_day=True, confirm_blocks=1)
+CREATOR_SETTINGS = DetectorSettings(
+    noise_per_post_day=True, confirm_blocks=1, hold_while_quiet=True, hold_decaying_blocks=4
+)
