@@ -669,7 +669,9 @@ def posting_creator(
     return state
 
 
-UNCONFIRMED = replace(CREATOR_SETTINGS, confirm_blocks=0)
+UNCONFIRMED = replace(CREATOR_SETTINGS, confirm_blocks=0, hold_decaying_blocks=0)
+# The confirmation alone, without the holds (tested below).
+CONFIRMED = replace(CREATOR_SETTINGS, hold_decaying_blocks=0, hold_while_quiet=False)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -715,11 +717,11 @@ def test_a_creator_is_decaying_only_if_it_was_a_block_ago_too(seed: int) -> None
     seen = set()
     for hour in range(WEEK - 72, WEEK):
         at = T0 + hour * HOUR + 1_800
-        confirmed = detect([creator], at, settings=CREATOR_SETTINGS)
-        now = detect([creator], at, settings=UNCONFIRMED)
-        before = detect([creator], at - 6 * HOUR, settings=UNCONFIRMED).status
+        confirmed = detect([creator], at, settings=CONFIRMED)
+        now = detect([creator], at, settings=replace(CONFIRMED, confirm_blocks=0))
+        before = detect([creator], at - 6 * HOUR, settings=replace(CONFIRMED, confirm_blocks=0))
         if now.status == "decaying":
-            assert confirmed.status == ("decaying" if before == "decaying" else "watch")
+            assert confirmed.status == ("decaying" if before.status == "decaying" else "watch")
             assert confirmed.reasons == now.reasons
         else:
             assert confirmed == now
