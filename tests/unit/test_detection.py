@@ -671,7 +671,7 @@ def posting_creator(
 
 UNCONFIRMED = replace(CREATOR_SETTINGS, confirm_blocks=0, hold_decaying_blocks=0)
 # The confirmation alone, without the holds (tested below).
-CONFIRMED = replace(CREATOR_SETTINGS, hold_decaying_blocks=0, hold_while_quiet=False)
+CONFIRMED = replace(CREATOR_SETTINGS, hold_decaying_blocks=0)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -768,8 +768,8 @@ def fading_creator(phase: int, seed: int = 3) -> CreatorState:
 def test_a_fading_creator_stays_decaying_at_every_block_phase() -> None:
     """The same creator replayed at all six phases of the six-hour blocks, read hourly over the
     last two days: decaying at some hour, and once decaying, decaying to the end. Without the
-    holds (quiet blocks left out, a watch after decaying kept decaying) it left decaying at two
-    phases while its decline deepened."""
+    hold (a watch or a quiet spell after decaying kept decaying) it left decaying at two phases
+    while its decline deepened."""
 
     def statuses(phase: int, settings: DetectorSettings) -> list[str]:
         creator = fading_creator(phase)
@@ -782,15 +782,19 @@ def test_a_fading_creator_stays_decaying_at_every_block_phase() -> None:
         return "decaying" in seen and set(seen[seen.index("decaying") :]) == {"decaying"}
 
     assert all(stays_decaying(statuses(phase, CREATOR_SETTINGS)) for phase in range(6))
-    unheld = replace(CREATOR_SETTINGS, hold_while_quiet=False, hold_decaying_blocks=0)
+    unheld = replace(CREATOR_SETTINGS, hold_decaying_blocks=0)
     assert not all(stays_decaying(statuses(phase, unheld)) for phase in range(6))
 
 
-def test_a_quiet_creator_keeps_the_status_of_its_newest_views() -> None:
-    # No views in the newest blocks: the status is the one as of the block of the newest views.
+def test_a_decaying_creator_stays_decaying_while_quiet() -> None:
+    # No views in the newest blocks: a creator decaying as of its newest views stays decaying
+    # (without the hold, the window sliding over the silence takes it out of decaying).
     creator = fading_creator(0)
     newest = max(creator.buckets) + 1_800
-    as_of_newest = detect([creator], newest, settings=CREATOR_SETTINGS)
-    for quiet_hours in (6, 12, 18):
-        later = detect([creator], newest + quiet_hours * HOUR, settings=CREATOR_SETTINGS)
-        assert later == as_of_newest
+    assert detect([creator], newest, settings=CREATOR_SETTINGS).status == "decaying"
+    unheld = replace(CREATOR_SETTINGS, hold_decaying_blocks=0)
+    quiet = [newest + hours * HOUR for hours in range(3, 25, 3)]
+    assert all(
+        detect([creator], at, settings=CREATOR_SETTINGS).status == "decaying" for at in quiet
+    )
+    assert any(detect([creator], at, settings=unheld).status != "decaying" for at in quiet)

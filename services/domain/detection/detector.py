@@ -35,26 +35,17 @@ def detect(
 ) -> Assessment:
     """The status of a campaign (or of one creator) as of ``watermark``, with reasons.
 
-    With ``settings.hold_while_quiet`` (a creator's own status), blocks after the newest one with
-    views are left out: the status is the one as of that block, until new views come.
-
     With ``settings.confirm_blocks`` (a creator's own status), ``decaying`` is confirmed by the
     status as of that many blocks earlier, on the data now known: not decaying then, it is
     ``watch`` with the same reasons. With ``settings.hold_decaying_blocks`` (a creator's own
-    status), a ``watch`` that follows ``decaying`` stays ``decaying`` (see ``held``)."""
+    status), a ``watch`` or a quiet spell that follows ``decaying`` stays ``decaying`` (see
+    ``held``)."""
     if watermark is None or not creators:
         return Assessment("insufficient_data")
     size = settings.block_hours * int(HOUR)
     blocks = settings.history_blocks
     first_block = int(watermark) // size - (blocks - 1)
     series = block_series(creators, first_block, blocks, size)
-    quiet = quiet_blocks(series)
-    if settings.hold_while_quiet and 0 < quiet < blocks:
-        # Nothing was seen since: sliding the window over empty blocks would only move the
-        # decline's first posts into the baseline and the test away from them.
-        watermark -= quiet * size
-        first_block -= quiet
-        series = block_series(creators, first_block, blocks, size)
     found = assess(series, targets, settings)
     if found.status == "decaying" and settings.confirm_blocks > 0:
         # The same assessment as of ``confirm_blocks`` blocks earlier (the data after that
@@ -67,7 +58,7 @@ def detect(
         )
         if earlier.status != "decaying":
             found = Assessment("watch", found.reasons, found.contributors)
-    if found.status == "watch" and settings.hold_decaying_blocks > 0:
+    if found.status in ("watch", "healthy") and settings.hold_decaying_blocks > 0:
         return held(creators, watermark, found, targets, settings)
     return found
 
@@ -79,17 +70,23 @@ def held(
     targets: CampaignTargets,
     settings: DetectorSettings,
 ) -> Assessment:
-    """``found`` (a ``watch``), or ``decaying`` with its reasons when the status was decaying up
-    to ``settings.hold_decaying_blocks`` blocks earlier, on the data now known, and on watch in
-    every block since: a decline that was decaying does not leave it while a drop is still seen."""
+    """``found`` (a ``watch`` or ``healthy``), or ``decaying`` with its reasons when the status was
+    decaying up to ``settings.hold_decaying_blocks`` blocks earlier, on the data now known, and in
+    every block since either on ``watch`` or without any views (quiet): a decline that was
+    decaying does not leave it while a drop is still seen, nor while nothing new is seen."""
     size = settings.block_hours * int(HOUR)
+    blocks = settings.history_blocks
     unheld = replace(settings, hold_decaying_blocks=0)
+    series = block_series(creators, int(watermark) // size - (blocks - 1), blocks, size)
+    quiet = quiet_blocks(series)
+    status = found.status
     for back in range(1, settings.hold_decaying_blocks + 1):
-        earlier = detect(creators, watermark - back * size, targets, unheld).status
-        if earlier == "decaying":
-            return Assessment("decaying", found.reasons, found.contributors)
-        if earlier != "watch":
+        # The block ``back - 1`` blocks before the newest must have been quiet or on watch.
+        if status != "watch" and back > quiet:
             break
+        status = detect(creators, watermark - back * size, targets, unheld).status
+        if status == "decaying":
+            return Assessment("decaying", found.reasons, found.contributors)
     return found
 
 

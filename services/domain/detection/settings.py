@@ -88,14 +88,11 @@ class DetectorSettings:
     # been decaying too: a creator's own status, where one bad post can pass the threshold for
     # a block or two. 0: no such rule (a campaign's; its tests need one block ago not healthy).
     confirm_blocks: int = 0
-    # Blocks after the newest one with views are left out (the status is held until new views
-    # come): a creator posts every one to three days, and sliding the window over its silence
-    # moves a decline's first posts into the baseline, so a collapsing creator would leave
-    # decaying with nothing new seen. A campaign's views rarely stop: False.
-    hold_while_quiet: bool = False
-    # A watch stays decaying while the status was decaying up to this many blocks earlier and on
-    # watch since (hysteresis): a creator's test compares with a baseline that absorbs the
-    # decline's first days, so a deepening decline can fall back to watch. 0: no hold.
+    # A watch, or a status of blocks without views, stays decaying while the status was decaying
+    # up to this many blocks earlier and on watch (or quiet) since: a creator's baseline absorbs
+    # a long decline's first days, so a deepening decline can fall back to watch, and sliding the
+    # window over a creator's silence between posts moves the decline's first posts into the
+    # baseline. It never makes a status decaying sooner. 0: no hold.
     hold_decaying_blocks: int = 0
 
 
@@ -110,5 +107,5 @@ DEFAULT_SETTINGS = DetectorSettings()
 DEFAULT_TARGETS = CampaignTargets()
 # The settings of a creator's own status (the detector on one creator).
 CREATOR_SETTINGS = DetectorSettings(
-    noise_per_post_day=True, confirm_blocks=1, hold_while_quiet=True, hold_decaying_blocks=4
+    noise_per_post_day=True, confirm_blocks=1, hold_decaying_blocks=4
 )
