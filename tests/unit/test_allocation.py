@@ -12,7 +12,8 @@ def test_fitting_recovers_known_rates_from_synthetic_counts() -> None:
     rng = np.random.default_rng(7)
     true_rates = np.repeat([0.01, 0.03, 0.06], 8)
     spend = rng.uniform(2_000, 4_000, true_rates.size)
-    customers = rng.poisson(true_rates * spend).astype(float)
+    luck = rng.lognormal(-(0.25**2) / 2, 0.25, true_rates.size)
+    customers = rng.poisson(true_rates * spend * luck).astype(float)
 
     fit = fit_rates(spend, customers, ["micro"] * true_rates.size, AllocationSettings())
 
@@ -31,8 +32,37 @@ def test_alike_creators_are_pooled_to_their_tier() -> None:
 
     fit = fit_rates(spend, customers, ["mid"] * 20, AllocationSettings())
 
-    assert fit.prior_shape == AllocationSettings().max_prior_shape
+    assert np.median(fit.creator_spreads) < 0.15
     assert np.ptp(fit.posterior_means) < 0.25 * np.ptp(customers / spend)
+
+
+def test_a_tier_read_off_one_creator_stays_uncertain() -> None:
+    spend = np.array([600.0, 250.0, 300.0, 250.0, 320.0, 170.0])
+    customers = np.array([6.0, 6.0, 7.0, 9.0, 9.0, 4.0])
+    tiers = ["mid"] + ["micro"] * 5
+
+    fit = fit_rates(spend, customers, tiers, AllocationSettings())
+
+    mid = fit.tier_means[fit.tiers.index("mid")]
+    low, high = np.quantile(mid, [0.1, 0.9])
+    # Six customers from one creator: the tier's mean is known to within a factor of two at best.
+    assert high / low > 2.0
+    assert low < customers[0] / spend[0] < high
+
+
+def test_a_big_creator_s_lucky_week_counts_as_a_few_posts_not_hundreds_of_orders() -> None:
+    spend = np.array([19_445.0, 15_165.0, 17_835.0, 475.0, 630.0])
+    customers = np.array([450.0, 289.0, 133.0, 4.0, 5.0])
+    tiers = ["mega", "mid", "mega", "micro", "micro"]
+
+    fit = fit_rates(spend, customers, tiers, AllocationSettings())
+    poisson = fit_rates(spend, customers, tiers, AllocationSettings(reach_luck=0.0))
+
+    def sure_first_beats_third(rates: np.ndarray) -> float:
+        return float(np.mean(rates[0] > rates[2]))
+
+    assert sure_first_beats_third(poisson.rates) > 0.99
+    assert sure_first_beats_third(fit.rates) < sure_first_beats_third(poisson.rates)
 
 
 def test_the_curve_passes_through_what_was_observed_and_bends() -> None:
