@@ -1,21 +1,28 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
 from services.domain.allocation import AllocationSettings, CreatorInput, recommend
 from services.domain.allocation.fitting import fit_rates
+from services.domain.allocation.inputs import creator_input
 from services.domain.allocation.response import ResponseDraws
+from services.domain.state import CreatorState
+from services.domain.views import creator_view
 
 
 def test_fitting_recovers_known_rates_from_synthetic_counts() -> None:
     rng = np.random.default_rng(7)
     true_rates = np.repeat([0.01, 0.03, 0.06], 8)
     spend = rng.uniform(2_000, 4_000, true_rates.size)
-    luck = rng.lognormal(-(0.25**2) / 2, 0.25, true_rates.size)
+    # A post a day, each reaching by a lognormal of sigma 0.45.
+    posts = np.full(true_rates.size, 7.0)
+    luck = rng.lognormal(-(0.45**2) / 2, 0.45, (true_rates.size, 7)).mean(axis=1)
     customers = rng.poisson(true_rates * spend * luck).astype(float)
 
-    fit = fit_rates(spend, customers, ["micro"] * true_rates.size, AllocationSettings())
+    fit = fit_rates(spend, customers, ["micro"] * true_rates.size, AllocationSettings(), posts)
 
     means = fit.posterior_means
     for rate in (0.01, 0.03, 0.06):
@@ -56,7 +63,7 @@ def test_a_big_creator_s_lucky_week_counts_as_a_few_posts_not_hundreds_of_orders
     tiers = ["mega", "mid", "mega", "micro", "micro"]
 
     fit = fit_rates(spend, customers, tiers, AllocationSettings())
-    poisson = fit_rates(spend, customers, tiers, AllocationSettings(reach_luck=0.0))
+    poisson = fit_rates(spend, customers, tiers, AllocationSettings(post_reach_cv=0.0))
 
     def sure_first_beats_third(rates: np.ndarray) -> float:
         return float(np.mean(rates[0] > rates[2]))
@@ -152,3 +159,19 @@ def test_no_moves_come_with_the_reason(creators: list[CreatorInput], reason: str
     assert recommendation.moves == []
     assert recommendation.reason is not None and recommendation.reason.startswith(reason)
     assert all(c.proposed_spend == c.current_spend for c in recommendation.creators)
+
+
+def test_the_week_s_posts_are_read_off_the_view_at_its_average_spend_a_post() -> None:
+    empty = creator_view(CreatorState("c", "ana"), 1e9, "healthy", [], datetime.now(UTC))
+    week = empty.windows["7d"].model_copy(update={"spend": 450.0, "new_customers": 12})
+    view = empty.model_copy(
+        update={
+            "posts": 8,
+            "totals": empty.totals.model_copy(update={"spend": 1_200.0}),
+            "windows": {**empty.windows, "7d": week},
+        }
+    )
+
+    assert creator_input(empty).posts is None
+    assert creator_input(view).posts == pytest.approx(3.0)
+    assert creator_input(view).new_customers == 12

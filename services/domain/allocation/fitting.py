@@ -6,13 +6,14 @@ read off one lucky creator, or a spread estimated from a handful, does not make 
 reliably better than another.
 
 A creator's weekly new customers ``y`` at spend ``x`` and persistent rate ``r`` have mean ``r x``
-and variance ``phi r x + c^2 (r x)^2``: ``phi`` for orders arriving one by one in overdispersed
-clumps, ``c`` for the week's luck of reach (a week is a few posts whose views vary a lot), which
-does not carry over to next week. The count is scaled by its effective dispersion ``d = phi +
-c^2 x m`` (``m`` the campaign's pooled rate), so a big creator's hundreds of customers weigh what
-a few posts' worth of evidence weighs. Then ``y/d`` given ``r`` is quasi-Poisson with exposure
-``x/d``, ``r ~ Gamma(shape alpha, mean m_tier)``, ``m_tier ~ Gamma(shape beta, mean mu)``, ``mu``
-flat on the log scale, and the spreads ``1/sqrt(alpha)`` and ``1/sqrt(beta)`` half-Cauchy.
+and variance ``phi r x + (c^2 / k) (r x)^2``: ``phi`` for orders beyond Poisson, ``c / sqrt(k)``
+for the week's luck of reach (``k`` posts whose views vary with coefficient of variation ``c``),
+which does not carry over to next week. The count is scaled by its effective dispersion ``d =
+phi + (c^2 / k) x m`` (``m`` the campaign's pooled rate), so a big creator's hundreds of
+customers from one post weigh what one post's worth of evidence weighs. Then ``y/d`` given
+``r`` is quasi-Poisson with exposure ``x/d``, ``r ~ Gamma(shape alpha, mean m_tier)``,
+``m_tier ~ Gamma(shape beta, mean mu)``, ``mu`` flat on the log scale, and the spreads
+``1/sqrt(alpha)`` and ``1/sqrt(beta)`` half-Cauchy.
 The method in full: ``docs/budget-moves.md``.
 """
 
@@ -97,14 +98,22 @@ def _tier_likelihoods(counts: Array, exposures: Array, members: Array, tier_grid
 
 
 def fit_rates(
-    spend: Array, customers: Array, tiers: Sequence[str], settings: AllocationSettings
+    spend: Array,
+    customers: Array,
+    tiers: Sequence[str],
+    settings: AllocationSettings,
+    posts: Array | None = None,
 ) -> RateFit:
-    """Posterior draws of each creator's rate and headroom. ``spend`` must be positive."""
+    """Posterior draws of each creator's rate and headroom. ``spend`` must be positive;
+    ``posts`` (how many posts the spend paid for) defaults to the settings' typical week."""
     if spend.shape != customers.shape or len(tiers) != spend.size or np.any(spend <= 0):
         raise ValueError("spend, customers and tiers must align, with positive spend")
+    if posts is None:
+        posts = np.full(spend.size, settings.typical_posts)
     # A campaign with no new customers yet still needs a positive centre: half a customer.
     pooled = float(max(customers.sum(), 0.5) / spend.sum())
-    dispersion = settings.count_dispersion + settings.reach_luck**2 * spend * pooled
+    luck = settings.post_reach_cv**2 / posts
+    dispersion = settings.count_dispersion + luck * spend * pooled
     counts, exposures = customers / dispersion, spend / dispersion
     names = sorted(set(tiers))
     members = np.array([[t == name for t in tiers] for name in names], dtype=float)

@@ -21,10 +21,12 @@ class AllocationSettings:
     headroom_median: float = 1.5
     headroom_sigma: float = 0.4
     # Variance of a creator's weekly new customers over its mean beyond the week's reach (1:
-    # Poisson), and the coefficient of variation of a week's reach: a week is a few posts whose
-    # views vary a lot, and that luck does not carry over to next week.
+    # Poisson), and the coefficient of variation of one post's reach: a week is a few posts
+    # whose views vary a lot, and that luck does not carry over to next week. Creators whose
+    # number of posts is unknown count as typical_posts a week.
     count_dispersion: float = 1.0
-    reach_luck: float = 0.25
+    post_reach_cv: float = 0.5
+    typical_posts: float = 3.0
     # Scales of the half-Cauchy priors on how far creators' rates spread around their tier's,
     # and tiers' around the campaign's (coefficients of variation).
     creator_spread_scale: float = 1.0
