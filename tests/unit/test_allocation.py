@@ -1,20 +1,28 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
 from services.domain.allocation import AllocationSettings, CreatorInput, recommend
 from services.domain.allocation.fitting import fit_rates
+from services.domain.allocation.inputs import creator_input
 from services.domain.allocation.response import ResponseDraws
+from services.domain.state import CreatorState
+from services.domain.views import creator_view
 
 
 def test_fitting_recovers_known_rates_from_synthetic_counts() -> None:
     rng = np.random.default_rng(7)
     true_rates = np.repeat([0.01, 0.03, 0.06], 8)
     spend = rng.uniform(2_000, 4_000, true_rates.size)
-    customers = rng.poisson(true_rates * spend).astype(float)
+    # A post a day, each reaching by a lognormal of sigma 0.45.
+    posts = np.full(true_rates.size, 7.0)
+    luck = rng.lognormal(-(0.45**2) / 2, 0.45, (true_rates.size, 7)).mean(axis=1)
+    customers = rng.poisson(true_rates * spend * luck).astype(float)
 
-    fit = fit_rates(spend, customers, ["micro"] * true_rates.size, AllocationSettings())
+    fit = fit_rates(spend, customers, ["micro"] * true_rates.size, AllocationSettings(), posts)
 
     means = fit.posterior_means
     for rate in (0.01, 0.03, 0.06):
@@ -31,8 +39,37 @@ def test_alike_creators_are_pooled_to_their_tier() -> None:
 
     fit = fit_rates(spend, customers, ["mid"] * 20, AllocationSettings())
 
-    assert fit.prior_shape == AllocationSettings().max_prior_shape
+    assert np.median(fit.creator_spreads) < 0.15
     assert np.ptp(fit.posterior_means) < 0.25 * np.ptp(customers / spend)
+
+
+def test_a_tier_read_off_one_creator_stays_uncertain() -> None:
+    spend = np.array([600.0, 250.0, 300.0, 250.0, 320.0, 170.0])
+    customers = np.array([6.0, 6.0, 7.0, 9.0, 9.0, 4.0])
+    tiers = ["mid"] + ["micro"] * 5
+
+    fit = fit_rates(spend, customers, tiers, AllocationSettings())
+
+    mid = fit.tier_means[fit.tiers.index("mid")]
+    low, high = np.quantile(mid, [0.1, 0.9])
+    # Six customers from one creator: the tier's mean is known to within a factor of two at best.
+    assert high / low > 2.0
+    assert low < customers[0] / spend[0] < high
+
+
+def test_a_big_creator_s_lucky_week_counts_as_a_few_posts_not_hundreds_of_orders() -> None:
+    spend = np.array([19_445.0, 15_165.0, 17_835.0, 475.0, 630.0])
+    customers = np.array([450.0, 289.0, 133.0, 4.0, 5.0])
+    tiers = ["mega", "mid", "mega", "micro", "micro"]
+
+    fit = fit_rates(spend, customers, tiers, AllocationSettings())
+    poisson = fit_rates(spend, customers, tiers, AllocationSettings(post_reach_cv=0.0))
+
+    def sure_first_beats_third(rates: np.ndarray) -> float:
+        return float(np.mean(rates[0] > rates[2]))
+
+    assert sure_first_beats_third(poisson.rates) > 0.99
+    assert sure_first_beats_third(fit.rates) < sure_first_beats_third(poisson.rates)
 
 
 def test_the_curve_passes_through_what_was_observed_and_bends() -> None:
@@ -122,3 +159,19 @@ def test_no_moves_come_with_the_reason(creators: list[CreatorInput], reason: str
     assert recommendation.moves == []
     assert recommendation.reason is not None and recommendation.reason.startswith(reason)
     assert all(c.proposed_spend == c.current_spend for c in recommendation.creators)
+
+
+def test_the_week_s_posts_are_read_off_the_view_at_its_average_spend_a_post() -> None:
+    empty = creator_view(CreatorState("c", "ana"), 1e9, "healthy", [], datetime.now(UTC))
+    week = empty.windows["7d"].model_copy(update={"spend": 450.0, "new_customers": 12})
+    view = empty.model_copy(
+        update={
+            "posts": 8,
+            "totals": empty.totals.model_copy(update={"spend": 1_200.0}),
+            "windows": {**empty.windows, "7d": week},
+        }
+    )
+
+    assert creator_input(empty).posts is None
+    assert creator_input(view).posts == pytest.approx(3.0)
+    assert creator_input(view).new_customers == 12

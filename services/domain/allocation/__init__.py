@@ -3,7 +3,7 @@ diminishing returns), fitted with partial pooling toward its tier and campaign, 
 spend between creators taken only where the posterior says they gain.
 
 The modules: ``settings``, ``response`` (the curve on posterior draws), ``fitting`` (the
-empirical-Bayes gamma-Poisson fit), ``allocator`` (the greedy search and the moves) and
+hierarchical gamma-Poisson fit), ``allocator`` (the greedy search and the moves) and
 ``recommendation`` (what is answered). The method for a statistician: ``docs/budget-moves.md``.
 """
 

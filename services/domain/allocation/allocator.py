@@ -35,7 +35,9 @@ _TINY = 1e-9
 
 @dataclass(frozen=True)
 class CreatorInput:
-    """One creator's last seven days, and why it may not receive budget (None: it may)."""
+    """One creator's last seven days, and why it may not receive budget (None: it may).
+    ``posts`` is how many posts the week's spend paid for, when known: the fewer, the more the
+    week's new customers are luck of reach."""
 
     creator_id: str
     tier: str
@@ -44,6 +46,7 @@ class CreatorInput:
     spend: float
     new_customers: int
     excluded: str | None = None
+    posts: float | None = None
 
 
 @dataclass
@@ -216,7 +219,8 @@ def recommend(
     if len(fitted) >= settings.min_creators:
         spend = np.array([c.spend for c in fitted], dtype=float)
         customers = np.array([c.new_customers for c in fitted], dtype=float)
-        fit = fit_rates(spend, customers, [c.tier for c in fitted], settings)
+        posts = np.array([c.posts or settings.typical_posts for c in fitted], dtype=float)
+        fit = fit_rates(spend, customers, [c.tier for c in fitted], settings, posts)
         draws = ResponseDraws.through(fit.rates, fit.headrooms, spend)
         cac = 1.0 / draws.marginal(spend)
         marginal = {c.creator_id: _interval(cac[i], settings) for i, c in enumerate(fitted)}

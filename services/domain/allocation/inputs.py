@@ -29,6 +29,15 @@ def exclusion(view: CreatorView) -> str | None:
     return None
 
 
+def posts_in_window(view: CreatorView) -> float | None:
+    """How many posts the window's spend paid for, at the creator's average spend a post;
+    None when the creator has no spend or posts yet."""
+    window = view.windows.get(WINDOW)
+    if window is None or view.posts == 0 or view.totals.spend <= 0:
+        return None
+    return max(1.0, view.posts * window.spend / view.totals.spend)
+
+
 def creator_input(view: CreatorView) -> CreatorInput:
     window = view.windows.get(WINDOW)
     return CreatorInput(
@@ -39,4 +48,5 @@ def creator_input(view: CreatorView) -> CreatorInput:
         spend=window.spend if window is not None else 0.0,
         new_customers=window.new_customers if window is not None else 0,
         excluded=exclusion(view),
+        posts=posts_in_window(view),
     )

@@ -20,15 +20,17 @@ class AllocationSettings:
     # curvature, so it comes from this prior and its spread is carried into every probability.
     headroom_median: float = 1.5
     headroom_sigma: float = 0.4
-    # Variance of a creator's weekly new customers over its mean: posts differ in reach, so the
-    # counts are overdispersed relative to Poisson.
-    count_dispersion: float = 2.0
-    # Weight of the campaign's rate in a tier's rate, in spend of the campaign's median creator.
-    tier_prior_spends: float = 2.0
-    # Bounds of the empirical-Bayes prior shape of creators' rates around their tier's: 1 is a
-    # spread of 100%, 400 one of 5% (creators all but alike).
-    min_prior_shape: float = 1.0
-    max_prior_shape: float = 400.0
+    # Variance of a creator's weekly new customers over its mean beyond the week's reach (1:
+    # Poisson), and the coefficient of variation of one post's reach: a week is a few posts
+    # whose views vary a lot, and that luck does not carry over to next week. Creators whose
+    # number of posts is unknown count as typical_posts a week.
+    count_dispersion: float = 1.0
+    post_reach_cv: float = 0.5
+    typical_posts: float = 3.0
+    # Scales of the half-Cauchy priors on how far creators' rates spread around their tier's,
+    # and tiers' around the campaign's (coefficients of variation).
+    creator_spread_scale: float = 1.0
+    tier_spread_scale: float = 0.5
     # Below this many new customers in the window, or fewer creators with spend, no moves.
     min_new_customers: int = 20
     min_creators: int = 2
