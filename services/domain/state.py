@@ -23,15 +23,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from services.domain.counters import Counters
-from services.domain.events import (
-    AnyEvent,
-    Conversion,
-    ConversionReversal,
-    PostMetrics,
-    Spend,
-    event_currency,
+from services.domain.compiled_events import (
+    ConversionEvent,
+    ConversionReversalEvent,
+    PostMetricsEvent,
+    SpendEvent,
+    StreamEvent,
 )
+from services.domain.counters import Counters
+from services.domain.events import Conversion, ConversionReversal, PostMetrics, Spend
 from services.domain.suspicion.flag import Flag
 from services.domain.suspicion.follower_rules import Reading
 from services.domain.suspicion.observe import observe_followers, observe_snapshot
@@ -247,7 +247,20 @@ def _buckets_from(stored: list[list[Any]] | dict[str, list[Any]]) -> dict[int, B
     return buckets
 
 
-def _snapshot_counts(event: PostMetrics) -> Counters:
+# An event arrives as the contract's pydantic model or as the monitor's compiled struct (same
+# fields and properties); the rules accept either.
+Snapshot = PostMetrics | PostMetricsEvent
+Once = (
+    Conversion | ConversionEvent | Spend | SpendEvent | ConversionReversal | ConversionReversalEvent
+)
+Reversal = ConversionReversal | ConversionReversalEvent
+
+
+def _currency(event: StreamEvent) -> str | None:
+    return None if isinstance(event, Snapshot) else event.currency
+
+
+def _snapshot_counts(event: Snapshot) -> Counters:
     return Counters(
         views=event.views,
         likes=event.likes,
@@ -271,7 +284,7 @@ def _difference(new: Counters, old: Counters) -> Counters:
 
 def _too_late(
     campaign: CampaignState,
-    event: AnyEvent,
+    event: StreamEvent,
     at: float,
     allowed_lateness: float,
 ) -> Applied | None:
@@ -280,7 +293,7 @@ def _too_late(
         return Applied(
             Outcome.REJECTED,
             f"more than {hours:g} h behind the campaign's latest event (allowed lateness)",
-            "observed_at" if isinstance(event, PostMetrics) else "occurred_at",
+            "observed_at" if isinstance(event, Snapshot) else "occurred_at",
         )
     return None
 
@@ -288,7 +301,7 @@ def _too_late(
 def apply_event(
     campaign: CampaignState,
     creator: CreatorState,
-    event: AnyEvent,
+    event: StreamEvent,
     allowed_lateness: float,
     retention: float,
     suspicion: SuspicionSettings = DEFAULT_SUSPICION,
@@ -296,14 +309,14 @@ def apply_event(
     """Apply one validated event to its campaign's and creator's state, idempotently; a post
     snapshot also runs the suspicious-engagement rules (``suspicion``)."""
     at = event.event_time.timestamp()
-    currency = event_currency(event)
+    currency = _currency(event)
     if currency is not None and campaign.currency not in (None, currency):
         return Applied(
             Outcome.REJECTED,
             f"{currency} differs from the campaign's currency {campaign.currency}",
             "currency",
         )
-    if isinstance(event, PostMetrics):
+    if isinstance(event, Snapshot):
         result = _apply_snapshot(campaign, creator, event, at, allowed_lateness, suspicion)
     else:
         result = _apply_once(campaign, creator, event, at, allowed_lateness)
@@ -321,7 +334,7 @@ def apply_event(
 def _apply_snapshot(
     campaign: CampaignState,
     creator: CreatorState,
-    event: PostMetrics,
+    event: Snapshot,
     at: float,
     allowed_lateness: float,
     suspicion: SuspicionSettings,
@@ -364,7 +377,7 @@ def _apply_snapshot(
 def _apply_once(
     campaign: CampaignState,
     creator: CreatorState,
-    event: Conversion | Spend | ConversionReversal,
+    event: Once,
     at: float,
     allowed_lateness: float,
 ) -> Applied:
@@ -373,9 +386,9 @@ def _apply_once(
     late = _too_late(campaign, event, at, allowed_lateness)
     if late is not None:
         return late
-    if isinstance(event, Spend):
+    if isinstance(event, Spend | SpendEvent):
         delta = Counters(spend_micros=event.amount_micros)
-    elif isinstance(event, Conversion):
+    elif isinstance(event, Conversion | ConversionEvent):
         delta = Counters(
             conversions=1,
             new_customers=int(event.new_customer),
@@ -390,7 +403,7 @@ def _apply_once(
     return APPLIED
 
 
-def _reversal(lifetime: Counters, event: ConversionReversal) -> Counters:
+def _reversal(lifetime: Counters, event: Reversal) -> Counters:
     """What a reversal takes back: its revenue and new customer, within what the creator has."""
     new_customer = event.new_customer and lifetime.new_customers > 0
     return Counters(

@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from services.domain.events import EVENT_TYPES, AnyEvent, PostMetrics, parse_event
+from services.domain.compiled_events import StreamEvent, decode_valid_message
+from services.domain.events import EVENT_TYPES, parse_event
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
 from services.domain.suspicion import DEFAULT_SUSPICION, SuspicionSettings
 
@@ -93,77 +94,94 @@ class Processor:
         """Apply one message; ``received_at`` is its Kafka timestamp (when ingest produced it),
         kept per creator for the views' freshness (0: unknown)."""
         result = BatchResult()
-        items = decode_items(value)
-        if isinstance(items, DeadLetter):
-            result.dead_letters.append(items)
-            return result
+        message = _Message(value)
+        compiled = decode_valid_message(value) if value is not None else None
+        if compiled is not None:
+            events: list[tuple[int, StreamEvent]] = list(enumerate(compiled))
+        else:
+            items = message.items()
+            if isinstance(items, DeadLetter):
+                result.dead_letters.append(items)
+                return result
+            events = self._validated(items, result)
         message_key = key.decode(errors="replace") if key is not None else None
-        campaigns: dict[str, CampaignState] = {}
+        campaign: CampaignState | None = None
         creators: dict[str, CreatorState] = {}
-        for index, item in enumerate(items):
-            event = parse_event(item, index)
-            if isinstance(event, list):
-                first = event[0]
-                result.dead_letters.append(DeadLetter(first.reason, first.field, item))
-                result.outcomes[(_type_of(item), "invalid")] += 1
-                continue
+        touched: set[str] = set()
+        for index, event in events:
             if message_key != event.campaign_id:
                 result.dead_letters.append(
                     DeadLetter(
                         f"message key {message_key!r} is not the event's campaign_id: "
                         "key every message by campaign_id",
                         "(message key)",
-                        item,
+                        message.item(index),
                         event.campaign_id,
                     )
                 )
                 result.outcomes[(event.type, "invalid")] += 1
                 continue
-            self._apply(event, item, campaigns, creators, result, received_at)
-        for campaign_id, creator_id in result.touched_creators:
-            ckey = creator_key(campaign_id, creator_id)
-            self.creators[ckey] = creators[ckey]
-        for campaign_id in result.touched_campaigns:
-            campaign = self.campaigns[campaign_id] = campaigns[campaign_id]
-            watermark = campaign.watermark
-            if watermark is not None and (
-                result.newest_event_time is None or watermark > result.newest_event_time
-            ):
-                result.newest_event_time = watermark
+            # Every event applied below belongs to the message key's campaign: it is looked up
+            # once per message, each creator once per message.
+            if campaign is None:
+                campaign = self.load_campaign(message_key) or CampaignState(message_key)
+            creator = creators.get(event.creator_id)
+            if creator is None:
+                creator = self.load_creator(message_key, event.creator_id) or CreatorState(
+                    message_key, event.creator_id
+                )
+                creators[event.creator_id] = creator
+            applied = apply_event(
+                campaign, creator, event, self.allowed_lateness, self.retention, self.suspicion
+            )
+            result.outcomes[(event.type, applied.outcome.value)] += 1
+            if applied.outcome is Outcome.APPLIED:
+                touched.add(event.creator_id)
+                if event.type == "post_metrics" and received_at > creator.received_at:
+                    creator.received_at = received_at
+            elif applied.outcome is Outcome.REJECTED:
+                result.dead_letters.append(
+                    DeadLetter(applied.reason, applied.field, message.item(index), message_key)
+                )
+        if campaign is not None and touched:
+            for creator_id in touched:
+                self.creators[creator_key(campaign.campaign_id, creator_id)] = creators[creator_id]
+                result.touched_creators.add((campaign.campaign_id, creator_id))
+            self.campaigns[campaign.campaign_id] = campaign
+            result.newest_event_time = campaign.watermark
         return result
 
-    def _apply(
-        self,
-        event: AnyEvent,
-        item: Any,
-        campaigns: dict[str, CampaignState],
-        creators: dict[str, CreatorState],
-        result: BatchResult,
-        received_at: float,
-    ) -> None:
-        campaign = campaigns.get(event.campaign_id)
-        if campaign is None:
-            campaign = self.load_campaign(event.campaign_id) or CampaignState(event.campaign_id)
-            campaigns[event.campaign_id] = campaign
-        ckey = creator_key(event.campaign_id, event.creator_id)
-        creator = creators.get(ckey)
-        if creator is None:
-            creator = self.load_creator(event.campaign_id, event.creator_id) or CreatorState(
-                event.campaign_id, event.creator_id
-            )
-            creators[ckey] = creator
-        applied = apply_event(
-            campaign, creator, event, self.allowed_lateness, self.retention, self.suspicion
-        )
-        result.outcomes[(event.type, applied.outcome.value)] += 1
-        if applied.outcome is Outcome.REJECTED:
-            result.dead_letters.append(
-                DeadLetter(applied.reason, applied.field, item, event.campaign_id)
-            )
-        elif applied.outcome is Outcome.APPLIED:
-            result.touched_creators.add((event.campaign_id, event.creator_id))
-            if isinstance(event, PostMetrics) and received_at > creator.received_at:
-                creator.received_at = received_at
+    def _validated(self, items: list[Any], result: BatchResult) -> list[tuple[int, StreamEvent]]:
+        """The contract's path: each item validated by itself, the invalid ones dead-lettered with
+        the contract's field and reason."""
+        events: list[tuple[int, StreamEvent]] = []
+        for index, item in enumerate(items):
+            event = parse_event(item, index)
+            if isinstance(event, list):
+                first = event[0]
+                result.dead_letters.append(DeadLetter(first.reason, first.field, item))
+                result.outcomes[(_type_of(item), "invalid")] += 1
+            else:
+                events.append((index, event))
+        return events
+
+
+class _Message:
+    """A message's raw items, decoded only when a dead letter needs one: the compiled path never
+    builds them."""
+
+    def __init__(self, value: bytes | None) -> None:
+        self.value = value
+        self._items: list[Any] | DeadLetter | None = None
+
+    def items(self) -> list[Any] | DeadLetter:
+        if self._items is None:
+            self._items = decode_items(self.value)
+        return self._items
+
+    def item(self, index: int) -> Any:
+        items = self.items()
+        return None if isinstance(items, DeadLetter) else items[index]
 
 
 def _type_of(item: Any) -> str:
