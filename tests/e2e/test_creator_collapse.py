@@ -86,9 +86,9 @@ def test_a_collapsing_creator_is_decaying_and_named_by_an_open_alert(
 ) -> None:
     """The last two days arrive six hours at a time, each step read back once the monitor has
     caught up with it, as a team watching the status page would see them: the creator's own status
-    is ``decaying`` at some step, as the evaluation scores a catch. (Read only at the last hour,
-    its status once depended on where the six-hour blocks fell: the creator is quiet for the last
-    16 hours; see docs/detection.md, "A creator's status that holds".)"""
+    is ``decaying`` at some step, as the evaluation scores a catch. The last hour is not read
+    alone: with the creator's newest post a few hours old, its status there depends on where the
+    six-hour blocks fall, so on the time of day the test runs."""
     events = collapsing_campaign()
     end = max(when(e) for e in events)
     stepped_from = end - timedelta(hours=STEPPED_HOURS)

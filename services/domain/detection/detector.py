@@ -13,7 +13,6 @@ from services.domain.detection.series import (
     after_launch,
     block_series,
     enough_history,
-    quiet_blocks,
 )
 from services.domain.detection.settings import (
     DEFAULT_SETTINGS,
@@ -37,9 +36,7 @@ def detect(
 
     With ``settings.confirm_blocks`` (a creator's own status), ``decaying`` is confirmed by the
     status as of that many blocks earlier, on the data now known: not decaying then, it is
-    ``watch`` with the same reasons. With ``settings.hold_decaying_blocks`` (a creator's own
-    status), a ``watch`` or a quiet spell that follows ``decaying`` stays ``decaying`` (see
-    ``held``)."""
+    ``watch`` with the same reasons."""
     if watermark is None or not creators:
         return Assessment("insufficient_data")
     size = settings.block_hours * int(HOUR)
@@ -54,39 +51,10 @@ def detect(
             creators,
             watermark - settings.confirm_blocks * size,
             targets,
-            replace(settings, confirm_blocks=0, hold_decaying_blocks=0),
+            replace(settings, confirm_blocks=0),
         )
         if earlier.status != "decaying":
-            found = Assessment("watch", found.reasons, found.contributors)
-    if found.status in ("watch", "healthy") and settings.hold_decaying_blocks > 0:
-        return held(creators, watermark, found, targets, settings)
-    return found
-
-
-def held(
-    creators: Sequence[CreatorState],
-    watermark: float,
-    found: Assessment,
-    targets: CampaignTargets,
-    settings: DetectorSettings,
-) -> Assessment:
-    """``found`` (a ``watch`` or ``healthy``), or ``decaying`` with its reasons when the status was
-    decaying up to ``settings.hold_decaying_blocks`` blocks earlier, on the data now known, and in
-    every block since either on ``watch`` or without any views (quiet): a decline that was
-    decaying does not leave it while a drop is still seen, nor while nothing new is seen."""
-    size = settings.block_hours * int(HOUR)
-    blocks = settings.history_blocks
-    unheld = replace(settings, hold_decaying_blocks=0)
-    series = block_series(creators, int(watermark) // size - (blocks - 1), blocks, size)
-    quiet = quiet_blocks(series)
-    status = found.status
-    for back in range(1, settings.hold_decaying_blocks + 1):
-        # The block ``back - 1`` blocks before the newest must have been quiet or on watch.
-        if status != "watch" and back > quiet:
-            break
-        status = detect(creators, watermark - back * size, targets, unheld).status
-        if status == "decaying":
-            return Assessment("decaying", found.reasons, found.contributors)
+            return Assessment("watch", found.reasons, found.contributors)
     return found
 
 

@@ -102,13 +102,6 @@ def enough_history(series: BlockSeries, baseline: range, settings: DetectorSetti
     )
 
 
-def quiet_blocks(series: BlockSeries) -> int:
-    """How many of the newest blocks have no views at all."""
-    blocks = len(series.views[0]) if series.views else 0
-    active = [b for b in range(blocks) if any(v[b] for v in series.views)]
-    return blocks - 1 - active[-1] if active else blocks
-
-
 def total(rows: list[list[int]], span: range) -> int:
     """The sum of every row over the blocks of ``span``."""
     return sum(sum(row[span.start : span.stop]) for row in rows)

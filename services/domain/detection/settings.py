@@ -88,12 +88,6 @@ class DetectorSettings:
     # been decaying too: a creator's own status, where one bad post can pass the threshold for
     # a block or two. 0: no such rule (a campaign's; its tests need one block ago not healthy).
     confirm_blocks: int = 0
-    # A watch, or a status of blocks without views, stays decaying while the status was decaying
-    # up to this many blocks earlier and on watch (or quiet) since: a creator's baseline absorbs
-    # a long decline's first days, so a deepening decline can fall back to watch, and sliding the
-    # window over a creator's silence between posts moves the decline's first posts into the
-    # baseline. It never makes a status decaying sooner. 0: no hold.
-    hold_decaying_blocks: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +100,4 @@ class CampaignTargets:
 DEFAULT_SETTINGS = DetectorSettings()
 DEFAULT_TARGETS = CampaignTargets()
 # The settings of a creator's own status (the detector on one creator).
-CREATOR_SETTINGS = DetectorSettings(
-    noise_per_post_day=True, confirm_blocks=1, hold_decaying_blocks=4
-)
+CREATOR_SETTINGS = DetectorSettings(noise_per_post_day=True, confirm_blocks=1)
