@@ -33,7 +33,7 @@ lint: install
 	$(BIN)/mypy
 
 test: lint system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/pulse bench
