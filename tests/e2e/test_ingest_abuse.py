@@ -143,8 +143,10 @@ REQUEST_LINE = b"POST /v1/events HTTP/1.1\r\nHost: ingest\r\n"
     ids=["silent", "trickled-headers"],
 )
 def test_slow_headers_are_cut_off_with_408(ingest: RunningStack, data: bytes) -> None:
+    # The clock starts before connecting: the server's starts when it accepts, which can come
+    # before connect() returns here.
+    opened = time.monotonic()
     with _connect(ingest) as sock:
-        opened = time.monotonic()
         answer = _trickle_until_cut_off(ingest, sock, data)
         held = time.monotonic() - opened
 
@@ -163,8 +165,9 @@ def test_a_trickled_body_is_cut_off_with_408(ingest: RunningStack) -> None:
         ).encode()
     )
     with _connect(ingest) as sock:
-        sock.sendall(headers)
+        # Before sending: the server's body clock starts once it has read the headers.
         sent_headers = time.monotonic()
+        sock.sendall(headers)
         answer = _trickle_until_cut_off(ingest, sock, b"[" + b" " * 99_998 + b"]")
         held = time.monotonic() - sent_headers
 
