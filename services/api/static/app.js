@@ -313,28 +313,6 @@ function chart(title, values, format, tone) {
       el("span", {}, "7 days ago"), el("span", {}, "now")));
 }
 
-// ---- Campaigns ----
-
-// The ISO week ("2026-W48") of the UTC day of an event time, as the weekly review names weeks.
-function isoWeek(iso) {
-  const day = new Date(iso);
-  // The week's Thursday names its year, and the week is that Thursday's rank in the year.
-  const thursday = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate()));
-  thursday.setUTCDate(thursday.getUTCDate() + 3 - ((thursday.getUTCDay() + 6) % 7));
-  const january = Date.UTC(thursday.getUTCFullYear(), 0, 1);
-  const week = Math.floor((thursday - january) / 86400000 / 7) + 1;
-  return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
-}
-
-function reviewLinks(campaign) {
-  if (!campaign.as_of) return null;
-  const week = isoWeek(campaign.as_of);
-  const base = `/v1/campaigns/${encodeURIComponent(campaign.campaign_id)}/reports/weekly?week=${week}`;
-  return el("p", { class: "meta review-links" }, `Weekly review ${week}: `,
-    el("a", { href: `${base}&format=html`, target: "_blank", rel: "noopener" }, "open"), " · ",
-    el("a", { href: `${base}&format=pdf`, target: "_blank", rel: "noopener" }, "PDF"));
-}
-
 function kpi(label, qualifier, value) {
   return el("div", { class: "kpi" },
     el("dt", {}, label, qualifier ? [" ", el("small", {}, qualifier)] : null),
