@@ -22,14 +22,12 @@ of one week's draw. Decaying scenarios are left out: their truth changes within 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
@@ -44,7 +42,7 @@ from services.domain.allocation.response import ResponseDraws
 from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.views import creator_view
-from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START
+from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START, write_json
 from services.simulator.model import Simulation
 from services.simulator.plans import HEALTHY_SCENARIOS, CampaignPlan, generate_campaigns
 from services.simulator.response import CreatorResponse, alike, following_week, responses
@@ -269,11 +267,8 @@ def main_from_args(args: argparse.Namespace) -> int:
             outcomes += found
     scores = score(outcomes, seeds)
     print(report(scores))
-    output = Path(args.allocation_output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(
-        json.dumps({"scores": asdict(scores), "campaigns": [asdict(o) for o in outcomes]}, indent=2)
-        + "\n"
+    write_json(
+        args.allocation_output,
+        {"scores": asdict(scores), "campaigns": [asdict(o) for o in outcomes]},
     )
-    print(f"\nwritten to {output}")
     return 0

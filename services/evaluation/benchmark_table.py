@@ -10,12 +10,10 @@ table shows what the endpoint answers, and how, on data whose make-up is known.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from services.domain.benchmarks import BenchmarkGroup, Benchmarks, benchmarks
 from services.domain.creator_value import CreatorCampaign
@@ -23,7 +21,7 @@ from services.domain.events import parse_event
 from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.tiers import DEFAULT_TIER_BOUNDS
 from services.domain.views import creator_view
-from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START
+from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START, write_json
 from services.simulator.model import Simulation
 from services.simulator.plans import generate_campaigns
 
@@ -149,8 +147,5 @@ def main_from_args(args: argparse.Namespace) -> int:
         f"--campaigns {args.campaigns}).\n"
     )
     print(markdown(table, args.currency))
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(table.model_dump(mode="json"), indent=2) + "\n")
-    print(f"\nwritten to {output}")
+    write_json(args.output, table.model_dump(mode="json"))
     return 0

@@ -21,12 +21,10 @@ Tune on seeds 1-3 only; score on 38-42 (the default), kept apart from tuning.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
-from pathlib import Path
 
 from services.domain.detection import CREATOR_SETTINGS, detect
 from services.domain.events import PostMetrics, parse_event
@@ -39,7 +37,7 @@ from services.domain.suspicion import (
     without_flagged,
 )
 from services.domain.windows import HOUR
-from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START
+from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START, write_json
 from services.simulator.fraud import LABELS
 from services.simulator.fraud_plans import with_frauds
 from services.simulator.model import EventPayload, Simulation
@@ -273,18 +271,12 @@ def main_from_args(args: argparse.Namespace) -> int:
             purges += purged
     scores = score(outcomes, purges, args.flag_seeds)
     print(report(scores))
-    output = Path(args.flag_output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(
-        json.dumps(
-            {
-                "scores": asdict(scores),
-                "creators": [asdict(o) for o in outcomes if o.behaviour or o.flagged],
-                "purges": [asdict(p) for p in purges],
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        args.flag_output,
+        {
+            "scores": asdict(scores),
+            "creators": [asdict(o) for o in outcomes if o.behaviour or o.flagged],
+            "purges": [asdict(p) for p in purges],
+        },
     )
-    print(f"\nwritten to {output}")
     return 0

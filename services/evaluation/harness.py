@@ -354,11 +354,13 @@ def main_from_args(args: argparse.Namespace) -> int:
             outcomes += found
     scores = score(outcomes, args.seeds)
     print(_report(scores))
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(
-        json.dumps({"scores": asdict(scores), "campaigns": [asdict(o) for o in outcomes]}, indent=2)
-        + "\n"
-    )
-    print(f"\nwritten to {output}")
+    write_json(args.output, {"scores": asdict(scores), "campaigns": [asdict(o) for o in outcomes]})
     return 0
+
+
+def write_json(path: str, body: object) -> None:
+    """Write an evaluation's figures as indented JSON, and say where."""
+    output = Path(path)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(body, indent=2) + "\n")
+    print(f"\nwritten to {output}")
