@@ -54,6 +54,9 @@ RESOLVE_AFTER = 6 * HOUR
 MIN_DROP = DetectorSettings().min_engagement_drop
 CAC_KINDS = frozenset({"cac_rise", "cac_above_target"})
 CAC_DUE_WITHIN = 48 * HOUR
+# `make eval` scores seeds no threshold was chosen on: tuning used 1-3 and 9-12, seeds 23-42 were
+# held out in earlier rounds and 43-47 belong to the budget evaluation (docs/detection.md).
+HELD_OUT_SEEDS = [48, 49, 50, 51, 52]
 
 
 @dataclass
@@ -332,7 +335,7 @@ def _report(scores: Scores) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--seeds", type=int, nargs="+", default=HELD_OUT_SEEDS)
     parser.add_argument("--campaigns", type=int, default=20, help="campaigns per seed")
     parser.add_argument("--history-days", type=float, default=10)
     parser.add_argument("--horizon-days", type=float, default=16)
