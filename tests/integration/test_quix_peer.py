@@ -13,33 +13,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from confluent_kafka import Producer
 
 from services.bench.quix_peer import COUNTS
 from services.runtime.topics import TopicSpec, ensure_topics
 from tests.e2e.events import Expected, messy_campaign
+from tests.foreign_producer import produce_contract_events
 
 pytestmark = pytest.mark.integration
-
-EVENTS_PER_MESSAGE = 7
-
-
-def produce(bootstrap: str, topic: str, events: list[dict[str, Any]]) -> None:
-    """Each campaign's events in arrays of up to ``EVENTS_PER_MESSAGE``; every fifth array's events
-    go as single event objects instead."""
-    producer = Producer({"bootstrap.servers": bootstrap, "partitioner": "murmur2_random"})
-    by_campaign: dict[str, list[dict[str, Any]]] = {}
-    for event in events:
-        by_campaign.setdefault(event["campaign_id"], []).append(event)
-    for campaign_id, mine in by_campaign.items():
-        chunks = [mine[i : i + EVENTS_PER_MESSAGE] for i in range(0, len(mine), EVENTS_PER_MESSAGE)]
-        for n, chunk in enumerate(chunks):
-            values = [chunk] if n % 5 != 4 else chunk
-            for value in values:
-                producer.produce(topic, key=campaign_id, value=orjson.dumps(value))
-    assert producer.flush(30) == 0
 
 
 def expected_totals(expected: Expected) -> dict[str, dict[str, int]]:
@@ -60,7 +41,7 @@ def test_peer_totals_are_exact(kafka_bootstrap: str, tmp_path: Path) -> None:
         messy, truth = messy_campaign(campaign_id, creators=3, posts=2, seed=seed)
         events += messy
         expected.latest.update(truth.latest)
-    produce(kafka_bootstrap, topic, events)
+    produce_contract_events(kafka_bootstrap, topic, events, per_message=7)
 
     output = tmp_path / "peer.json"
     command = [sys.executable, "-m", "services.bench.quix_peer", "--bootstrap", kafka_bootstrap]
