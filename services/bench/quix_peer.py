@@ -24,6 +24,7 @@ services.bench.quix_peer``), so that this client and ours never share a process.
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -164,8 +165,10 @@ def main() -> None:
             "events_per_s": raw_rate(args.bootstrap, args.topic, args.expected)
         }
     else:
-        state_dir = args.output.parent / f"quix-state-{uuid.uuid4().hex[:8]}"
-        rate, totals = run_peer(args.bootstrap, args.topic, args.expected, state_dir, args.totals)
+        with tempfile.TemporaryDirectory(prefix="quix-state-", dir=args.output.parent) as state:
+            rate, totals = run_peer(
+                args.bootstrap, args.topic, args.expected, Path(state), args.totals
+            )
         result = {"events_per_s": rate, "totals": totals}
     args.output.write_text(json.dumps(result))
 
