@@ -8,26 +8,21 @@ so the three figures come from the same messages on the same broker.
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import time
 import uuid
-from pathlib import Path
 
 import orjson
 from faust.types import StreamT
 
+from services.bench.phase import phase_parser
 from services.monitor.app import faust_app, raw_topic, run_worker
 from services.monitor.settings import MonitorSettings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--bootstrap", required=True)
-    parser.add_argument("--topic", required=True)
-    parser.add_argument("--expected", type=int, required=True, help="events on the topic")
-    parser.add_argument("--output", type=Path, required=True, help="events/s are written here")
+    parser = phase_parser(__doc__)
     args = parser.parse_args()
     settings = MonitorSettings(
         kafka_bootstrap_servers=args.bootstrap,

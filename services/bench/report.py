@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from services.bench.api_load import ApiLoadResult
 from services.bench.memory import MemoryResult
+from services.bench.peer import PeerResult
 
 INGEST_TARGET_EVENTS_PER_S = 20_000
 MONITOR_TARGET_RATIO = 0.3
@@ -29,6 +30,7 @@ class BenchResult:
     e2e_latency_p99_s: float
     e2e_samples: int
     api: ApiLoadResult
+    quixstreams: PeerResult
     memory: MemoryResult | None = None
 
 
@@ -68,6 +70,7 @@ def _rows(result: BenchResult) -> list[tuple[str, str, str]]:
             f"≥ {MONITOR_TARGET_RATIO}: "
             + _against(result.ratio, MONITOR_TARGET_RATIO, at_least=True),
         ),
+        *_peer_rows(result),
         (f"e2e latency p50 @ {e2e_rate}", f"{result.e2e_latency_p50_s:.3f} s", ""),
         (
             f"e2e latency p99 @ {e2e_rate}",
@@ -88,6 +91,21 @@ def _rows(result: BenchResult) -> list[tuple[str, str, str]]:
             "",
         ),
         *(_memory_rows(result.memory) if result.memory is not None else []),
+    ]
+
+
+def _peer_rows(result: BenchResult) -> list[tuple[str, str, str]]:
+    """The peer's figures; the target is that the monitor processes more events/s than it."""
+    peer = result.quixstreams
+    return [
+        ("raw confluent-kafka consume + decode", f"{peer.raw_events_per_s:,.0f} events/s", ""),
+        (
+            "quixstreams peer (state, changelog)",
+            f"{peer.events_per_s:,.0f} events/s",
+            "monitor ≥ peer: "
+            + _against(result.monitor_events_per_s, peer.events_per_s, at_least=True),
+        ),
+        ("ratio peer / its raw", f"{peer.ratio:.3f}", ""),
     ]
 
 

@@ -4,6 +4,8 @@
 2. raw: aiokafka reads and JSON-decodes the same events from the event topic (the ceiling);
    Faust floor: a bare Faust agent with the monitor's consumer settings does the same
    (``faust_floor``), which is what Faust alone leaves of that ceiling;
+   peer: the same per-creator aggregation in quixstreams, and its own client's raw rate
+   (``quix_peer``);
 3. monitor: a worker started on the full topic, processing until every event is counted, with
    changelogs and database snapshots on;
 4. API: campaign status requests at a steady rate from a second process (``api_load``), once the
@@ -37,6 +39,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.bench.api_load import ApiLoadResult, percentile
 from services.bench.memory import measure_memory
+from services.bench.peer import measure_peer
 from services.bench.report import BenchResult, table
 from services.bench.scrape import metric_total
 from services.runtime.broker import EmbeddedBroker
@@ -291,6 +294,7 @@ async def run_benchmark(
         ingest_rate = await _post_all(config.ingest_url, load, 500, 4, headers)
         raw_rate, messages = await _raw_consume(bootstrap, config.events_topic, events)
         floor_rate = await _faust_floor(bootstrap, config.events_topic, events, config.run_dir)
+        peer = await measure_peer(bootstrap, config.events_topic, events, config.run_dir)
         stack.start(services=("monitor",))
         monitor_rate = await _monitor_rate(config.monitor_metrics_url, events)
         campaign_ids = sorted({e["campaign_id"] for e in load})
@@ -317,6 +321,7 @@ async def run_benchmark(
         e2e_latency_p99_s=percentile(latencies, 99),
         e2e_samples=len(latencies),
         api=api,
+        quixstreams=peer,
     )
 
 
