@@ -1,7 +1,8 @@
 """Where the monitor's time goes per event, offline: the benchmark's messages fed to the Processor.
 
 No broker and no Faust: the same synthetic events as ``pulse bench``, grouped into Kafka messages
-as ingest groups them (requests of 500, one message per campaign in a request), applied by the
+as ingest groups them (requests of 500; one message per campaign in a request, or with
+``--packed`` one per partition of ``--partitions``), applied by the
 Processor over in-memory tables with a flush every ``--flush-every`` messages, as the worker does.
 It prints the microseconds an event costs in each part of the path, and with ``--profile`` the
 functions that take the most time (cProfile). ``docs/performance.md`` records its figures.
@@ -16,47 +17,67 @@ import cProfile
 import pstats
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import orjson
 
 from services.bench.run import BENCH_CAMPAIGNS, synthetic_events
 from services.domain.compiled_events import decode_valid_message
 from services.domain.events import parse_event
-from services.ingest.publisher import batch_messages
+from services.ingest.publisher import batch_messages, pack_messages
 from services.monitor import codec
 from services.monitor.buffer import HeldWrites
-from services.monitor.processor import Processor
+from services.monitor.processor import Placement, Processor
+from services.runtime.topics import campaign_partition
 
 REQUEST_SIZE = 500
 
 
-def bench_messages(events: int, campaigns: int) -> list[tuple[bytes, bytes]]:
+@dataclass(frozen=True, slots=True)
+class BenchMessage:
+    key: bytes | None
+    value: bytes
+    placement: Placement
+
+
+def bench_messages(
+    events: int, campaigns: int, partitions: int, packed: bool = False
+) -> list[BenchMessage]:
     load = synthetic_events(campaigns=campaigns, creators=10, total=events)
-    messages: list[tuple[bytes, bytes]] = []
+    messages: list[BenchMessage] = []
     for start in range(0, len(load), REQUEST_SIZE):
-        request = load[start : start + REQUEST_SIZE]
-        batches = batch_messages(((e["campaign_id"], e) for e in request), REQUEST_SIZE)
-        messages += [(campaign.encode(), orjson.dumps(items)) for campaign, items in batches]
+        request = [(e["campaign_id"], e) for e in load[start : start + REQUEST_SIZE]]
+        if packed:
+            outgoing = pack_messages(request, partitions, REQUEST_SIZE)
+        else:
+            outgoing = batch_messages(request, REQUEST_SIZE)
+        for message in outgoing:
+            key = message.key.encode() if message.key is not None else None
+            first = message.events[0]["campaign_id"]
+            partition = campaign_partition(first, partitions)
+            messages.append(
+                BenchMessage(key, orjson.dumps(message.events), Placement(partition, partitions))
+            )
     return messages
 
 
-def contract_decode(messages: list[tuple[bytes, bytes]]) -> None:
-    for _, value in messages:
-        for index, item in enumerate(orjson.loads(value)):
+def contract_decode(messages: list[BenchMessage]) -> None:
+    for message in messages:
+        for index, item in enumerate(orjson.loads(message.value)):
             parse_event(item, index)
 
 
-def compiled_decode(messages: list[tuple[bytes, bytes]]) -> None:
-    for _, value in messages:
-        decode_valid_message(value)
+def compiled_decode(messages: list[BenchMessage]) -> None:
+    for message in messages:
+        decode_valid_message(message.value)
 
 
-def process_all(messages: list[tuple[bytes, bytes]], flush_every: int) -> None:
+def process_all(messages: list[BenchMessage], flush_every: int) -> None:
     campaigns = HeldWrites({}, codec.CAMPAIGNS)
     creators = HeldWrites({}, codec.CREATORS)
     processor = Processor(campaigns, creators, allowed_lateness=72 * 3600, retention=240 * 3600)
-    for count, (key, value) in enumerate(messages, start=1):
-        processor.process(key, value, time.time())
+    for count, message in enumerate(messages, start=1):
+        processor.process(message.key, message.value, time.time(), message.placement)
         if count % flush_every == 0:
             campaigns.flush(0)
             creators.flush(0)
@@ -78,11 +99,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--campaigns", type=int, default=BENCH_CAMPAIGNS)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--packed", action="store_true", help="pack messages by partition")
     parser.add_argument("--flush-every", type=int, default=50, help="messages between flushes")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="also print the top functions")
     args = parser.parse_args()
-    messages = bench_messages(args.events, args.campaigns)
+    messages = bench_messages(args.events, args.campaigns, args.partitions, args.packed)
     print(f"{args.events:,} events in {len(messages):,} messages")
     parts: dict[str, Callable[[], None]] = {
         "JSON decode + pydantic validation (contract)": lambda: contract_decode(messages),

@@ -344,6 +344,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=10_000,
         help="campaigns (x 20 creators) a worker recovers for the memory figure; 0 to skip",
     )
+    parser.add_argument(
+        "--curve",
+        action="store_true",
+        help="also measure raw and monitor rates at 10, 50, 100 and 500 events a message "
+        "(fresh topics, packed by partition), kept under 'curve' in the output",
+    )
     parser.add_argument("--output", default=".bench/latest.json")
 
 
@@ -376,7 +382,16 @@ def main_from_args(args: argparse.Namespace) -> int:
                     MEMORY_WATCH_SECONDS,
                 )
             )
+        if args.curve:
+            # Imported here because curve.py builds on this module's phases.
+            from services.bench import curve
+
+            points = asyncio.run(curve.measure_curve(bootstrap, run_dir, args.events))
     print(table(result))
-    output.write_text(json.dumps(asdict(result), indent=2) + "\n")
+    figures = asdict(result)
+    if args.curve:
+        print("\nratio curve, monitor / raw by message size\n" + curve.curve_table(points))
+        figures["curve"] = [asdict(point) for point in points]
+    output.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"\nwritten to {output}")
     return 0

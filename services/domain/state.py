@@ -254,10 +254,10 @@ Once = (
     Conversion | ConversionEvent | Spend | SpendEvent | ConversionReversal | ConversionReversalEvent
 )
 Reversal = ConversionReversal | ConversionReversalEvent
-
-
-def _currency(event: StreamEvent) -> str | None:
-    return None if isinstance(event, Snapshot) else event.currency
+# The same as tuples, the compiled struct first: isinstance with a tuple is the cheaper check.
+SNAPSHOT_TYPES = (PostMetricsEvent, PostMetrics)
+SPEND_TYPES = (SpendEvent, Spend)
+CONVERSION_TYPES = (ConversionEvent, Conversion)
 
 
 def _snapshot_counts(event: Snapshot) -> Counters:
@@ -282,20 +282,14 @@ def _difference(new: Counters, old: Counters) -> Counters:
     )
 
 
-def _too_late(
-    campaign: CampaignState,
-    event: StreamEvent,
-    at: float,
-    allowed_lateness: float,
-) -> Applied | None:
-    if campaign.watermark is not None and at < campaign.watermark - allowed_lateness:
-        hours = allowed_lateness / HOUR
-        return Applied(
-            Outcome.REJECTED,
-            f"more than {hours:g} h behind the campaign's latest event (allowed lateness)",
-            "observed_at" if isinstance(event, Snapshot) else "occurred_at",
-        )
-    return None
+def _too_late(allowed_lateness: float, time_field: str) -> Applied:
+    """An event older than the campaign's watermark minus the allowed lateness."""
+    hours = allowed_lateness / HOUR
+    return Applied(
+        Outcome.REJECTED,
+        f"more than {hours:g} h behind the campaign's latest event (allowed lateness)",
+        time_field,
+    )
 
 
 def apply_event(
@@ -308,26 +302,31 @@ def apply_event(
 ) -> Applied:
     """Apply one validated event to its campaign's and creator's state, idempotently; a post
     snapshot also runs the suspicious-engagement rules (``suspicion``)."""
-    at = event.event_time.timestamp()
-    currency = _currency(event)
-    if currency is not None and campaign.currency not in (None, currency):
-        return Applied(
-            Outcome.REJECTED,
-            f"{currency} differs from the campaign's currency {campaign.currency}",
-            "currency",
-        )
-    if isinstance(event, Snapshot):
+    currency: str | None = None
+    if isinstance(event, SNAPSHOT_TYPES):
+        at = event.observed_at.timestamp()
         result = _apply_snapshot(campaign, creator, event, at, allowed_lateness, suspicion)
     else:
+        currency = event.currency
+        if campaign.currency is not None and campaign.currency != currency:
+            return Applied(
+                Outcome.REJECTED,
+                f"{currency} differs from the campaign's currency {campaign.currency}",
+                "currency",
+            )
+        at = event.occurred_at.timestamp()
         result = _apply_once(campaign, creator, event, at, allowed_lateness)
-    if result.outcome is Outcome.APPLIED:
-        if currency is not None:
-            campaign.currency = currency
-        if campaign.watermark is None or at > campaign.watermark:
-            campaign.watermark = at
-        if creator.creator_id not in campaign.creator_ids:
-            campaign.creator_ids.append(creator.creator_id)
-        creator.settle(campaign.watermark, retention, allowed_lateness)
+    if result is not APPLIED:
+        return result
+    if currency is not None:
+        campaign.currency = currency
+    watermark = campaign.watermark
+    if watermark is None or at > watermark:
+        watermark = campaign.watermark = at
+    if creator.creator_id not in campaign.creator_ids:
+        campaign.creator_ids.append(creator.creator_id)
+    if hourly_from(watermark) > creator.settled_to:
+        creator.settle(watermark, retention, allowed_lateness)
     return result
 
 
@@ -342,9 +341,8 @@ def _apply_snapshot(
     previous = creator.posts.get(event.post_id)
     if previous is not None and at <= previous.observed_at:
         return DUPLICATE
-    late = _too_late(campaign, event, at, allowed_lateness)
-    if late is not None:
-        return late
+    if campaign.watermark is not None and at < campaign.watermark - allowed_lateness:
+        return _too_late(allowed_lateness, "observed_at")
     counts = _snapshot_counts(event)
     delta = counts if previous is None else _difference(counts, previous.counts)
     observe_snapshot(
@@ -383,12 +381,11 @@ def _apply_once(
 ) -> Applied:
     if creator.has_counted(event.event_id, at):
         return DUPLICATE
-    late = _too_late(campaign, event, at, allowed_lateness)
-    if late is not None:
-        return late
-    if isinstance(event, Spend | SpendEvent):
+    if campaign.watermark is not None and at < campaign.watermark - allowed_lateness:
+        return _too_late(allowed_lateness, "occurred_at")
+    if isinstance(event, SPEND_TYPES):
         delta = Counters(spend_micros=event.amount_micros)
-    elif isinstance(event, Conversion | ConversionEvent):
+    elif isinstance(event, CONVERSION_TYPES):
         delta = Counters(
             conversions=1,
             new_customers=int(event.new_customer),

@@ -22,7 +22,7 @@ from services.domain.events import FieldError, event_currency, parse_event
 from services.domain.keys import Principal
 from services.ingest import telemetry
 from services.ingest.body import body_document, decode, media_type, read_body
-from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
+from services.ingest.publisher import BrokerUnavailable, EventPublisher
 from services.ingest.rate_limit import KeyRateLimiter, RateLimited
 from services.ingest.settings import IngestSettings
 from services.ingest.shopify import shopify_router
@@ -51,9 +51,7 @@ class Ingest:
 
     def __init__(self, settings: IngestSettings) -> None:
         self.settings = settings
-        self.publisher = EventPublisher(
-            settings.kafka_bootstrap_servers, settings.events_topic, settings.broker_timeout_seconds
-        )
+        self.publisher = EventPublisher.for_ingest(settings)
         self.engine = make_engine(settings.database_url)
         self.repository = StatusRepository(self.engine)
         self.authenticator = Authenticator(KeyRepository(self.engine), settings.key_cache_seconds)
@@ -201,9 +199,8 @@ def create_app(settings: IngestSettings | None = None) -> FastAPI:
             timedelta(seconds=settings.max_clock_skew_seconds),
         )
         if valid:
-            batches = batch_messages(valid, settings.events_per_message)
             try:
-                await run_in_threadpool(ingest.publisher.publish, batches)
+                await run_in_threadpool(ingest.publisher.publish, valid)
             except BrokerUnavailable as exc:
                 telemetry.BROKER_FAILURES.inc()
                 raise HTTPException(

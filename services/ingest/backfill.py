@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from services.domain.events import FieldError
 from services.ingest.app import validate_items
-from services.ingest.publisher import EventPublisher, batch_messages
+from services.ingest.publisher import EventPublisher
 from services.ingest.settings import IngestSettings
 
 
@@ -55,9 +55,7 @@ def produce(
 
     Each rejection is printed on stderr as ``describe(position, error)``.
     """
-    publisher = EventPublisher(
-        settings.kafka_bootstrap_servers, settings.events_topic, settings.broker_timeout_seconds
-    )
+    publisher = EventPublisher.for_ingest(settings)
     accepted = rejected = 0
     currencies: dict[str, str] = {}
     progress = tqdm(unit="events", desc=name, disable=not sys.stderr.isatty())
@@ -73,7 +71,7 @@ def produce(
             for campaign_id, item in valid:
                 if item["type"] != "post_metrics":
                     currencies.setdefault(campaign_id, item["currency"])
-            publisher.publish(batch_messages(valid, settings.events_per_message))
+            publisher.publish(valid)
             for error in errors:
                 print(describe(positions[error.index], error), file=sys.stderr)
             accepted += len(valid)

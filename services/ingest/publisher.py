@@ -1,8 +1,14 @@
 """Publishes validated events to Kafka with kafka-python and waits for the broker's acknowledgement.
 
-Events are grouped by campaign and sent as JSON arrays of up to ``events_per_message`` events per
-Kafka message, keyed by campaign id: the monitor pays its per-message cost once per batch, and a
-campaign's events stay on one partition, in order.
+Events are sent as JSON arrays of up to ``events_per_message`` events per Kafka message, so the
+monitor pays its per-message cost once per batch, in one of two shapes (README, "The event
+contract"):
+
+- per campaign (the contract's shape): a campaign's events, keyed by campaign id;
+- packed by partition: the events of every campaign whose key hashes to the same partition, sent
+  without a key to that partition explicitly. A campaign's events land where the contract puts
+  them, in order, and a request of many campaigns makes a few large messages instead of many small
+  ones.
 """
 
 from __future__ import annotations
@@ -11,13 +17,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from services.runtime.topics import ACCEPTED_AT_HEADER
+from services.ingest.settings import IngestSettings
+from services.runtime.topics import ACCEPTED_AT_HEADER, campaign_partition
 
 
 def _accepts_connections(server: str) -> bool:
@@ -33,27 +41,71 @@ class BrokerUnavailable(Exception):
     """The broker did not acknowledge in time; nothing may be reported as accepted."""
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One Kafka message: its key (None for a packed message), its explicit partition (None: the
+    producer's partitioner on the key) and its events."""
+
+    key: str | None
+    partition: int | None
+    events: list[Any]
+
+
 def batch_messages(
     items: Iterable[tuple[str, Any]], events_per_message: int
-) -> list[tuple[str, list[Any]]]:
+) -> list[OutgoingMessage]:
     """Group (campaign_id, raw event) pairs into per-campaign batches, keeping arrival order."""
     by_campaign: dict[str, list[Any]] = {}
     for campaign_id, item in items:
         by_campaign.setdefault(campaign_id, []).append(item)
     return [
-        (campaign_id, events[start : start + events_per_message])
+        OutgoingMessage(campaign_id, None, events[start : start + events_per_message])
         for campaign_id, events in by_campaign.items()
         for start in range(0, len(events), events_per_message)
     ]
 
 
+def pack_messages(
+    items: Iterable[tuple[str, Any]], partitions: int, events_per_message: int
+) -> list[OutgoingMessage]:
+    """Group (campaign_id, raw event) pairs by the partition their campaign's key hashes to,
+    keeping arrival order, into unkeyed messages of up to ``events_per_message`` events."""
+    by_partition: dict[int, list[Any]] = {}
+    for campaign_id, item in items:
+        by_partition.setdefault(campaign_partition(campaign_id, partitions), []).append(item)
+    return [
+        OutgoingMessage(None, partition, events[start : start + events_per_message])
+        for partition, events in by_partition.items()
+        for start in range(0, len(events), events_per_message)
+    ]
+
+
 class EventPublisher:
-    def __init__(self, bootstrap_servers: str, topic: str, timeout: float) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        timeout: float,
+        events_per_message: int = 500,
+        pack_by_partition: bool = False,
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
         self.timeout = timeout
+        self.events_per_message = events_per_message
+        self.pack_by_partition = pack_by_partition
         self._producer: KafkaProducer | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def for_ingest(cls, settings: IngestSettings) -> EventPublisher:
+        return cls(
+            settings.kafka_bootstrap_servers,
+            settings.events_topic,
+            settings.broker_timeout_seconds,
+            settings.events_per_message,
+            settings.pack_by_partition,
+        )
 
     def _connect(self) -> KafkaProducer:
         with self._lock:
@@ -79,19 +131,31 @@ class EventPublisher:
                     raise BrokerUnavailable(str(exc)) from exc
             return self._producer
 
-    def publish(self, batches: Sequence[tuple[str, list[Any]]]) -> None:
-        """Send every batch and return only once the broker acknowledged all of them."""
+    def messages(
+        self, producer: KafkaProducer, items: Sequence[tuple[str, Any]]
+    ) -> list[OutgoingMessage]:
+        if not self.pack_by_partition:
+            return batch_messages(items, self.events_per_message)
+        partitions = producer.partitions_for(self.topic)
+        if not partitions:
+            raise BrokerUnavailable(f"the partitions of {self.topic} are not known")
+        return pack_messages(items, len(partitions), self.events_per_message)
+
+    def publish(self, items: Sequence[tuple[str, Any]]) -> None:
+        """Send every (campaign_id, raw event) pair and return only once the broker acknowledged
+        all of them."""
         producer = self._connect()
         accepted_at = str(time.time()).encode()
         try:
             futures = [
                 producer.send(
                     self.topic,
-                    key=campaign_id.encode(),
-                    value=orjson.dumps(events),
+                    key=message.key.encode() if message.key is not None else None,
+                    value=orjson.dumps(message.events),
                     headers=[(ACCEPTED_AT_HEADER, accepted_at)],
+                    partition=message.partition,
                 )
-                for campaign_id, events in batches
+                for message in self.messages(producer, items)
             ]
             producer.flush(timeout=self.timeout)
             for future in futures:

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 from services.domain.shopify import SHOP_DOMAIN_PATTERN, normalise_shop_domain
 from services.ingest import telemetry
 from services.ingest.body import read_body
-from services.ingest.publisher import BrokerUnavailable, EventPublisher, batch_messages
+from services.ingest.publisher import BrokerUnavailable, EventPublisher
 from services.ingest.settings import IngestSettings
 from services.service_layer.shopify import TOPICS, Handled, handle_webhook
 from services.sources.common import SourceError
@@ -110,12 +110,9 @@ def shopify_router(
             )
         handled = await _handle(shop, topic or "", label, body)
         if handled.events:
-            batches = batch_messages(
-                [(event["campaign_id"], event) for event in handled.events],
-                settings.events_per_message,
-            )
+            items = [(event["campaign_id"], event) for event in handled.events]
             try:
-                await run_in_threadpool(publisher.publish, batches)
+                await run_in_threadpool(publisher.publish, items)
             except BrokerUnavailable as exc:
                 telemetry.BROKER_FAILURES.inc()
                 telemetry.SHOPIFY_WEBHOOKS.labels(label, "broker_unavailable").inc()

@@ -23,12 +23,17 @@ from services.domain.detection import CampaignTargets
 from services.monitor import codec, telemetry
 from services.monitor.alert_keeper import AlertKeeper
 from services.monitor.buffer import HeldWrites
-from services.monitor.processor import Processor
+from services.monitor.processor import Placement, Processor
 from services.monitor.settings import MonitorSettings
 from services.monitor.snapshots import Changes, StatusRounds
 from services.monitor.transport import transport_with_fetch_wait
 from services.runtime.metrics_server import serve_metrics
-from services.runtime.topics import ACCEPTED_AT_HEADER, TopicSpec, ensure_topics
+from services.runtime.topics import (
+    ACCEPTED_AT_HEADER,
+    TopicSpec,
+    campaign_partition,
+    ensure_topics,
+)
 from services.storage.alerts import AlertRepository
 from services.storage.db import make_engine, migrate
 from services.storage.repository import StatusRepository
@@ -148,9 +153,7 @@ def create_app(settings: MonitorSettings) -> faust.App:
         if gone:
             partitions = app.consumer.topic_partitions(settings.events_topic) or settings.partitions
             rounds.forget(
-                lambda campaign_id: (
-                    telemetry.campaign_partition(campaign_id, partitions) not in gone
-                )
+                lambda campaign_id: campaign_partition(campaign_id, partitions) not in gone
             )
 
     @app.agent(events)
@@ -164,7 +167,11 @@ def create_app(settings: MonitorSettings) -> faust.App:
             queued_for = time.time() - message.timestamp
             partition = message.partition
             held_campaigns.partition = held_creators.partition = partition
-            result = processor.process(message.key, message.value, message.timestamp)
+            placement = Placement(
+                partition,
+                app.consumer.topic_partitions(settings.events_topic) or settings.partitions,
+            )
+            result = processor.process(message.key, message.value, message.timestamp, placement)
             for campaign_id, creator_id in result.touched_creators:
                 changes.creators(campaign_id, (creator_id,))
             telemetry.record_batch(result, _accepted_at(message.headers))

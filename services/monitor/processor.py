@@ -17,6 +17,7 @@ from services.domain.compiled_events import StreamEvent, decode_valid_message
 from services.domain.events import EVENT_TYPES, parse_event
 from services.domain.state import CampaignState, CreatorState, Outcome, apply_event
 from services.domain.suspicion import DEFAULT_SUSPICION, SuspicionSettings
+from services.runtime.topics import campaign_partition
 
 KEY_SEPARATOR = "\x1f"
 
@@ -36,6 +37,14 @@ class DeadLetter:
         return orjson.dumps(
             {"reason": self.reason, "field": self.field, "event": self.event, "source": source}
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The partition a message was read from, of how many the topic has."""
+
+    partition: int
+    partitions: int
 
 
 @dataclass
@@ -89,10 +98,15 @@ class Processor:
         return [c for c in found if c is not None]
 
     def process(
-        self, key: bytes | None, value: bytes | None, received_at: float = 0.0
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        received_at: float = 0.0,
+        placement: Placement | None = None,
     ) -> BatchResult:
         """Apply one message; ``received_at`` is its Kafka timestamp (when ingest produced it),
-        kept per creator for the views' freshness (0: unknown)."""
+        kept per creator for the views' freshness (0: unknown); ``placement`` is where it was
+        read, which a message without a key needs (its campaigns must belong there)."""
         result = BatchResult()
         message = _Message(value)
         compiled = decode_valid_message(value) if value is not None else None
@@ -105,51 +119,69 @@ class Processor:
                 return result
             events = self._validated(items, result)
         message_key = key.decode(errors="replace") if key is not None else None
-        campaign: CampaignState | None = None
+        # A campaign's events in message order; its state is looked up once per message.
+        groups: dict[str, _Group] = {}
+        for index, event in events:
+            group = groups.get(event.campaign_id)
+            if group is None:
+                group = groups[event.campaign_id] = _Group(
+                    _misrouted(message_key, event.campaign_id, placement)
+                )
+            if group.refusal is None:
+                group.events.append((index, event))
+                continue
+            reason, refused_field = group.refusal
+            result.dead_letters.append(
+                DeadLetter(reason, refused_field, message.item(index), event.campaign_id)
+            )
+            result.outcomes[(event.type, "invalid")] += 1
+        for campaign_id, group in groups.items():
+            if group.events:
+                self._apply_campaign(campaign_id, group.events, message, received_at, result)
+        return result
+
+    def _apply_campaign(
+        self,
+        campaign_id: str,
+        events: list[tuple[int, StreamEvent]],
+        message: _Message,
+        received_at: float,
+        result: BatchResult,
+    ) -> None:
+        """Apply one campaign's events of a message in order, each creator looked up once."""
+        campaign = self.load_campaign(campaign_id) or CampaignState(campaign_id)
         creators: dict[str, CreatorState] = {}
         touched: set[str] = set()
+        outcomes = result.outcomes
         for index, event in events:
-            if message_key != event.campaign_id:
-                result.dead_letters.append(
-                    DeadLetter(
-                        f"message key {message_key!r} is not the event's campaign_id: "
-                        "key every message by campaign_id",
-                        "(message key)",
-                        message.item(index),
-                        event.campaign_id,
-                    )
-                )
-                result.outcomes[(event.type, "invalid")] += 1
-                continue
-            # Every event applied below belongs to the message key's campaign: it is looked up
-            # once per message, each creator once per message.
-            if campaign is None:
-                campaign = self.load_campaign(message_key) or CampaignState(message_key)
             creator = creators.get(event.creator_id)
             if creator is None:
-                creator = self.load_creator(message_key, event.creator_id) or CreatorState(
-                    message_key, event.creator_id
+                creator = self.load_creator(campaign_id, event.creator_id) or CreatorState(
+                    campaign_id, event.creator_id
                 )
                 creators[event.creator_id] = creator
             applied = apply_event(
                 campaign, creator, event, self.allowed_lateness, self.retention, self.suspicion
             )
-            result.outcomes[(event.type, applied.outcome.value)] += 1
+            outcomes[(event.type, applied.outcome.value)] += 1
             if applied.outcome is Outcome.APPLIED:
                 touched.add(event.creator_id)
                 if event.type == "post_metrics" and received_at > creator.received_at:
                     creator.received_at = received_at
             elif applied.outcome is Outcome.REJECTED:
                 result.dead_letters.append(
-                    DeadLetter(applied.reason, applied.field, message.item(index), message_key)
+                    DeadLetter(applied.reason, applied.field, message.item(index), campaign_id)
                 )
-        if campaign is not None and touched:
-            for creator_id in touched:
-                self.creators[creator_key(campaign.campaign_id, creator_id)] = creators[creator_id]
-                result.touched_creators.add((campaign.campaign_id, creator_id))
-            self.campaigns[campaign.campaign_id] = campaign
+        if not touched:
+            return
+        for creator_id in touched:
+            self.creators[creator_key(campaign_id, creator_id)] = creators[creator_id]
+            result.touched_creators.add((campaign_id, creator_id))
+        self.campaigns[campaign_id] = campaign
+        if campaign.watermark is not None and (
+            result.newest_event_time is None or campaign.watermark > result.newest_event_time
+        ):
             result.newest_event_time = campaign.watermark
-        return result
 
     def _validated(self, items: list[Any], result: BatchResult) -> list[tuple[int, StreamEvent]]:
         """The contract's path: each item validated by itself, the invalid ones dead-lettered with
@@ -164,6 +196,38 @@ class Processor:
             else:
                 events.append((index, event))
         return events
+
+
+@dataclass(slots=True)
+class _Group:
+    # (reason, field) when the campaign's events do not belong in this message.
+    refusal: tuple[str, str] | None
+    events: list[tuple[int, StreamEvent]] = field(default_factory=list)
+
+
+def _misrouted(
+    message_key: str | None, campaign_id: str, placement: Placement | None
+) -> tuple[str, str] | None:
+    """Why a campaign's events may not be applied from this message, if they may not: a keyed
+    message holds its key's campaign only; a message without a key (packed by partition) holds
+    campaigns whose id hashes to the partition it was read from."""
+    if message_key is not None or placement is None:
+        if message_key == campaign_id:
+            return None
+        return (
+            f"message key {message_key!r} is not the event's campaign_id: "
+            "key every message by campaign_id",
+            "(message key)",
+        )
+    home = campaign_partition(campaign_id, placement.partitions)
+    if home == placement.partition:
+        return None
+    return (
+        f"campaign {campaign_id!r} belongs on partition {home} of {placement.partitions}, "
+        f"not {placement.partition}: a message without a key may only hold campaigns whose id "
+        "hashes to the partition it is sent to",
+        "(message partition)",
+    )
 
 
 class _Message:

@@ -20,13 +20,13 @@ import faust
 import structlog
 from aiokafka.errors import KafkaError
 from faust.exceptions import ConsumerNotStarted
-from kafka.partitioner.default import murmur2
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.domain.alerts import Alert, AlertState, Severity
 from services.domain.views import CampaignView, StatusName
 from services.domain.windows import WINDOWS
 from services.monitor.processor import BatchResult
+from services.runtime.topics import campaign_partition
 
 log = structlog.get_logger(__name__)
 
@@ -229,12 +229,6 @@ def forget_campaigns_outside(owned: set[int], partitions: int) -> None:
             del _open_alerts[alert_id]
     _count_statuses()
     _count_alerts()
-
-
-def campaign_partition(campaign_id: str, partitions: int) -> int:
-    """The partition producers' default (murmur2) partitioner gives the campaign's key."""
-    hashed: int = murmur2(campaign_id.encode())
-    return (hashed & 0x7FFFFFFF) % partitions
 
 
 def _count_statuses() -> None:

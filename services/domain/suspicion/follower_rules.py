@@ -25,7 +25,7 @@ def follower_spike(
     if reference is None:
         return None
     then, followers_then, _ = reference
-    views_then = _views_before(readings, then, settings)
+    views_then = _views_before(readings, reference, settings)
     gained = followers - followers_then
     days = (at - then) / DAY
     views_gained = max(0, views - views_then)
@@ -60,11 +60,15 @@ def _reference(readings: list[Reading], at: float, settings: SuspicionSettings) 
     return None
 
 
-def _views_before(readings: list[Reading], then: float, settings: SuspicionSettings) -> int:
-    """The lifetime views at the oldest reading up to ``follower_view_lag_hours`` before
-    ``then``: views just before the reference still bring follows after it."""
-    earliest = then - settings.follower_view_lag_hours * HOUR
-    return next(views for at, _, views in readings if at >= earliest)
+def _views_before(readings: list[Reading], reference: Reading, settings: SuspicionSettings) -> int:
+    """The lifetime views at the oldest reading up to ``follower_view_lag_hours`` before the
+    reference reading: views just before it still bring follows after it. The reference itself
+    qualifies, so the search ends there at the latest."""
+    earliest = reference[0] - settings.follower_view_lag_hours * HOUR
+    for at, _, views in readings:
+        if at >= earliest:
+            return views
+    return reference[2]
 
 
 def keep_reading(readings: list[Reading], latest: Reading, settings: SuspicionSettings) -> None:

@@ -19,8 +19,11 @@ def own_rates(
     bursts; ``None`` until they rest on ``burst_reference_min_views`` views."""
     if lifetime.views < settings.burst_reference_min_views:
         return None, None
-    likes = lifetime.likes - sum(f.likes for f in flags if f.kind == "engagement_burst")
-    comments = lifetime.comments - sum(f.comments for f in flags if f.kind == "engagement_burst")
+    likes, comments = lifetime.likes, lifetime.comments
+    for flag in flags:
+        if flag.kind == "engagement_burst":
+            likes -= flag.likes
+            comments -= flag.comments
     return max(0, likes) / lifetime.views, max(0, comments) / lifetime.views
 
 
@@ -36,12 +39,14 @@ def observe_snapshot(
 ) -> None:
     """Record the post rules' findings on a new snapshot (``gained`` since ``previous``, or
     since posting for a post's first); ``lifetime`` is the creator's counters before it."""
-    like_rate, comment_rate = own_rates(lifetime, flags, settings)
-    found = [
-        likes_exceed_views(post_id, at, counts, settings),
-        engagement_burst(post_id, at, gained, like_rate, comment_rate, settings),
-        purge(post_id, at, previous, gained, settings) if previous is not None else None,
-    ]
+    found = [likes_exceed_views(post_id, at, counts, settings)]
+    # The creator's own rates only matter to a burst (they sum its flags): worked out for
+    # snapshots gaining enough likes to be one.
+    if gained.likes >= settings.burst_min_likes:
+        like_rate, comment_rate = own_rates(lifetime, flags, settings)
+        found.append(engagement_burst(post_id, at, gained, like_rate, comment_rate, settings))
+    if previous is not None:
+        found.append(purge(post_id, at, previous, gained, settings))
     for flag in found:
         if flag is not None and not _already(flags, flag):
             record(flags, flag, settings.max_records)
