@@ -58,6 +58,9 @@ class DetectorSettings:
     min_evidence_blocks: int = 2
     min_baseline_conversions: int = 30
     conversion_settle_blocks: int = 4
+    # Once a campaign's conversions' reporting delay is learned (``conversions.completeness``),
+    # the test stops this many blocks before the watermark instead: the current block is left out.
+    known_settle_blocks: int = 1
     # The conversion test counts days (four blocks), over up to five days back from the
     # settled data, with at least two days of baseline before a change.
     conversion_group_blocks: int = 4
