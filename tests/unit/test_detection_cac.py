@@ -1,6 +1,7 @@
-"""CAC creep sooner: the conversion test learns a campaign's own reporting delay of conversions
-and tests the fresh days against what is known of them by now, instead of waiting a day for
-them to settle. Replayed from the simulator's labelled campaigns, as ``pulse eval`` does."""
+"""CAC sooner: the conversion test learns a campaign's own reporting delay of conversions and
+tests the fresh days against what is known of them by now, instead of waiting a day for them to
+settle; the cost test tests the current block too. Replayed from the simulator's labelled
+campaigns, as ``pulse eval`` does."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
 from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START
 from services.simulator.model import Simulation
-from services.simulator.plans import CampaignPlan, generate_campaigns
+from services.simulator.plans import COST_RISE_LABELLED, CampaignPlan, generate_campaigns
 
 HISTORY = timedelta(days=10)
 
@@ -81,3 +82,22 @@ def test_a_healthy_campaign_tested_on_its_fresh_conversions_is_never_decaying(
         assert detect(creators, watermark).status != "decaying", hour
     # The reporting delay was learned for most of the replay (not a test of the old rule).
     assert tested * 3 * HOUR > 8 * DAY
+
+
+def test_a_cost_escalation_has_a_cac_reason_within_48_hours_of_its_25_percent_rise() -> None:
+    # Three creators posting every 27-66 h: flagged 51 h after the rise while the cost test left
+    # the current block out.
+    plan = plan_of(9, "sim9-c005")
+    risen = plan.cost_risen_at(COST_RISE_LABELLED)
+    assert plan.scenario == "cost_escalation" and risen is not None
+    flagged = next(
+        (
+            (watermark - risen.timestamp()) / HOUR
+            for watermark, creators in replayed(plan, 12)
+            if watermark >= risen.timestamp()
+            and (found := detect(creators, watermark)).status == "decaying"
+            and any(r.kind == "cac_rise" for r in found.reasons)
+        ),
+        None,
+    )
+    assert flagged is not None and flagged <= 48
