@@ -38,6 +38,10 @@ from services.domain.suspicion.observe import observe_followers, observe_snapsho
 from services.domain.suspicion.settings import DEFAULT_SUSPICION, SuspicionSettings
 from services.domain.windows import BLOCK, HOUR, block_start, bucket_key, bucket_start, hourly_from
 
+# The conversions' reporting delay is recorded in six-hour blocks up to this many (the last
+# entry counting every later one): a day, past which the conversion test takes data as settled.
+ARRIVAL_BLOCKS = 5
+
 
 class Outcome(Enum):
     APPLIED = "applied"
@@ -74,6 +78,10 @@ class Bucket:
     # Ids of the spend and conversions counted here; None while there are none, as in most
     # buckets (post snapshots dedupe by observed_at), since an empty set costs 216 bytes.
     event_ids: set[str] | None = None
+    # Of the conversions counted here, how many arrived while the campaign's watermark was 0, 1,
+    # ... blocks past the conversion's own six-hour block (the last entry: that many or more):
+    # the reporting delay the conversion test learns. None while there are none.
+    arrivals: list[int] | None = None
 
     def remembers(self, event_id: str) -> bool:
         return self.event_ids is not None and event_id in self.event_ids
@@ -84,8 +92,18 @@ class Bucket:
         else:
             self.event_ids.add(event_id)
 
+    def record_arrival(self, blocks_late: int) -> None:
+        if self.arrivals is None:
+            self.arrivals = [0] * ARRIVAL_BLOCKS
+        self.arrivals[min(blocks_late, ARRIVAL_BLOCKS - 1)] += 1
+
     def absorb(self, other: Bucket) -> None:
         self.counters.add(other.counters)
+        if other.arrivals:
+            self.arrivals = [
+                a + b
+                for a, b in zip(self.arrivals or [0] * ARRIVAL_BLOCKS, other.arrivals, strict=True)
+            ]
         if other.event_ids:
             if self.event_ids is None:
                 self.event_ids = set(other.event_ids)
@@ -226,8 +244,10 @@ def _bucket_rows(buckets: dict[int, Bucket]) -> list[list[Any]]:
     previous = 0
     for start, bucket in sorted(buckets.items()):
         row: list[Any] = [(start - previous) // HOUR, bucket.counters.to_list()]
-        if bucket.event_ids:
-            row.append(sorted(bucket.event_ids))
+        if bucket.event_ids or bucket.arrivals:
+            row.append(sorted(bucket.event_ids or ()))
+        if bucket.arrivals:
+            row.append(bucket.arrivals)
         rows.append(row)
         previous = start
     return rows
@@ -241,9 +261,12 @@ def _buckets_from(stored: list[list[Any]] | dict[str, list[Any]]) -> dict[int, B
         }
     buckets: dict[int, Bucket] = {}
     start = 0
-    for gap, counters, *ids in stored:
+    # Rows written before conversions' arrivals were recorded end at the ids.
+    for gap, counters, *rest in stored:
         start += gap * HOUR
-        buckets[start] = Bucket(Counters.from_list(counters), set(ids[0]) if ids else None)
+        ids = set(rest[0]) if rest and rest[0] else None
+        arrivals = list(rest[1]) if len(rest) > 1 else None
+        buckets[start] = Bucket(Counters.from_list(counters), ids, arrivals)
     return buckets
 
 
@@ -396,6 +419,9 @@ def _apply_once(
     bucket = creator.bucket(at, campaign.watermark)
     bucket.counters.add(delta)
     bucket.remember(event.event_id)
+    if delta.conversions:
+        newest = at if campaign.watermark is None else max(at, campaign.watermark)
+        bucket.record_arrival((block_start(newest) - block_start(at)) // BLOCK)
     creator.lifetime.add(delta)
     return APPLIED
 

@@ -149,6 +149,40 @@ def test_state_written_with_buckets_keyed_by_start_is_still_read() -> None:
     assert CreatorState.from_dict(orjson.loads(orjson.dumps(stored))) == creator
 
 
+def test_a_conversion_records_how_many_blocks_past_its_own_the_watermark_was() -> None:
+    campaign, creator = new_state()
+    apply(campaign, creator, conversion("on-time", occurred_at=T0 + HOUR))
+    apply(campaign, creator, spend("later", occurred_at=T0 + 20 * HOUR))
+    apply(campaign, creator, conversion("three-blocks-late", occurred_at=T0 + 2 * HOUR))
+    apply(campaign, creator, conversion("same-block", occurred_at=T0 + 19 * HOUR))
+    apply(campaign, creator, spend("much-later", occurred_at=T0 + 60 * HOUR))
+    apply(campaign, creator, conversion("two-days-late", occurred_at=T0 + 3 * HOUR))
+    apply(campaign, creator, spend("a-spend", occurred_at=T0 + 4 * HOUR))
+
+    # The hours of the first block were merged into it once the watermark moved two days on.
+    assert creator.buckets[block_start(T0)].arrivals == [1, 0, 0, 1, 1]
+    assert creator.buckets[int(T0 + 19 * HOUR)].arrivals == [1, 0, 0, 0, 0]
+    assert sum(sum(b.arrivals or []) for b in creator.buckets.values()) == 4
+
+
+def test_state_written_before_arrivals_were_recorded_is_still_read() -> None:
+    campaign, creator = new_state()
+    apply(campaign, creator, conversion("c1", occurred_at=T0))
+    apply(campaign, creator, conversion("c2", occurred_at=T0 + 7200))
+    stored = creator.to_dict()
+    assert all(len(row) == 4 for row in stored["buckets"])
+    stored["buckets"] = [row[:3] for row in stored["buckets"]]
+
+    read = CreatorState.from_dict(orjson.loads(orjson.dumps(stored)))
+    assert all(bucket.arrivals is None for bucket in read.buckets.values())
+    assert {s: b.counters for s, b in read.buckets.items()} == {
+        s: b.counters for s, b in creator.buckets.items()
+    }
+    assert {s: b.event_ids for s, b in read.buckets.items()} == {
+        s: b.event_ids for s, b in creator.buckets.items()
+    }
+
+
 def test_empty_state_round_trips_through_json() -> None:
     campaign, creator = new_state()
     assert CreatorState.from_dict(orjson.loads(orjson.dumps(creator.to_dict()))) == creator

@@ -19,6 +19,7 @@ from services.domain.detection.status import (
     window,
 )
 from services.domain.money import from_micros
+from services.domain.state import ARRIVAL_BLOCKS
 from services.domain.views import Reason, StatusName
 
 
@@ -36,20 +37,23 @@ def conversion_findings(
     series: BlockSeries, launched: int, settings: DetectorSettings, scale: float
 ) -> list[Finding]:
     """The conversion rate's drop and the CAC's rise, if the conversion tests see a change."""
-    # Conversions arrive later than post metrics (promo codes are reported up to a day late),
-    # so the conversion test stops where that data has settled.
-    settled = settings.history_blocks - settings.conversion_settle_blocks
+    # Conversions arrive later than post metrics (promo codes are reported up to a day late):
+    # the conversion test stops where that data has settled, or, once the campaign's own
+    # reporting delay is known, tests the fresher blocks against what is known of them by now.
+    known = completeness(series, settings)
+    settle = settings.conversion_settle_blocks if known is None else settings.known_settle_blocks
+    settled = settings.history_blocks - settle
     # Without a known launch (no posts), the conversion test never counts the window's first day
     # in its baseline: a campaign that launched just before the window could have its launch day
     # there. With the launch known from its first post, that day is excluded already.
     if series.launch_block is None:
         launched = max(launched, settings.launch_blocks)
-    checked = conversion_check(series, launched, settled, settings, scale)
+    checked = conversion_check(series, launched, settled, settings, scale, known)
     if checked is None:
         return []
     status = persisted(
         checked.status,
-        lambda: conversion_check(series, launched, settled - 1, settings, scale),
+        lambda: conversion_check(series, launched, settled - 1, settings, scale, known),
     )
     if status == "healthy":
         return []
@@ -73,10 +77,17 @@ def conversion_findings(
 
 
 def conversion_check(
-    series: BlockSeries, launched: int, settled: int, settings: DetectorSettings, scale: float
+    series: BlockSeries,
+    launched: int,
+    settled: int,
+    settings: DetectorSettings,
+    scale: float,
+    known: list[float] | None = None,
 ) -> ConversionCheck | None:
-    """The conversion test on data settled up to block ``settled`` (exclusive), in groups of
-    ``conversion_group_blocks`` blocks counted back from it; None without enough baseline."""
+    """The conversion test on data up to block ``settled`` (exclusive), in groups of
+    ``conversion_group_blocks`` blocks counted back from it; None without enough baseline.
+    With ``known`` (see ``completeness``) a block ``d`` blocks old is expected to show only
+    ``known[d]`` of its conversions yet."""
     size = settings.conversion_group_blocks
     groups = (settled - launched) // size
     origin = settled - groups * size
@@ -92,6 +103,10 @@ def conversion_check(
     ):
         return None
     lagged = reported_later(series.views, settings.conversion_view_lag)
+    newest = settings.history_blocks - 1
+    for row in lagged:
+        for age, share in enumerate(known or []):
+            row[newest - age] *= share
     # Evidence is counted in days: one settled day is already four blocks of it.
     min_blocks = max(1, settings.min_evidence_blocks // size)
 
@@ -144,6 +159,18 @@ def conversion_check(
             status, found, start = trend_status, trend.test, max(trend.split, 1)
     split = origin + start * size
     return ConversionCheck(status, found, range(origin, split), range(split, settled))
+
+
+def completeness(series: BlockSeries, settings: DetectorSettings) -> list[float] | None:
+    """The share of a block's conversions known ``d`` blocks after it, for ``d`` below
+    ``conversion_settle_blocks``, learned on the window's blocks old enough for every delay
+    recorded (``ARRIVAL_BLOCKS``); None with fewer than ``min_baseline_conversions`` there."""
+    settle = settings.conversion_settle_blocks
+    old = series.conversion_arrivals[: len(series.conversion_arrivals) - ARRIVAL_BLOCKS]
+    recorded = sum(sum(row) for row in old)
+    if recorded < settings.min_baseline_conversions:
+        return None
+    return [sum(sum(row[: age + 1]) for row in old) / recorded for age in range(settle)]
 
 
 def reported_later(views: list[list[int]], lag: float) -> list[list[float]]:

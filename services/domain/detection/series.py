@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.domain.detection.settings import DetectorSettings
-from services.domain.state import CreatorState
+from services.domain.state import ARRIVAL_BLOCKS, CreatorState
 
 
 @dataclass(slots=True)
@@ -30,6 +30,9 @@ class BlockSeries:
     launch_block: int | None = None
     # Posts per creator and block of their posting time (the cost test's unit: spend per post).
     posts: list[list[int]] = field(default_factory=list)
+    # Per block, the campaign's conversions by how many blocks after it they arrived (the state's
+    # ``Bucket.arrivals``, summed over creators): the conversions' reporting delay.
+    conversion_arrivals: list[list[int]] = field(default_factory=list)
 
 
 def block_series(
@@ -50,6 +53,7 @@ def block_series(
         empty(),
         empty(),
         posts=empty(),
+        conversion_arrivals=[[0] * ARRIVAL_BLOCKS for _ in range(blocks)],
     )
     posted = [p.posted_at for c in creators for p in c.posts.values()]
     if posted:
@@ -72,6 +76,10 @@ def block_series(
                 customers[slot] += c.new_customers
                 spend[slot] += c.spend_micros
                 clicks[slot] += c.clicks
+                if bucket.arrivals:
+                    arrived = series.conversion_arrivals[slot]
+                    for late, count in enumerate(bucket.arrivals):
+                        arrived[late] += count
     return series
 
 
