@@ -26,6 +26,9 @@ from sqlalchemy import Engine
 
 MAX_BODIES = 10_000
 
+# (connection number, data_version): a reopened connection counts its versions afresh.
+Version = tuple[int, int]
+
 
 @dataclass(frozen=True)
 class Lookup:
@@ -33,7 +36,7 @@ class Lookup:
     asked at, under which a body read afterwards may be kept (``None``: keep nothing)."""
 
     body: str | None
-    version: int | None
+    version: Version | None
 
 
 class StatusBodyCache:
@@ -41,7 +44,8 @@ class StatusBodyCache:
         self._path = _sqlite_file(engine)
         self._max_bodies = max_bodies
         self._connection: sqlite3.Connection | None = None
-        self._version: int | None = None
+        self._connections_opened = 0
+        self._version: Version | None = None
         self._bodies: dict[str, str] = {}
 
     def lookup(self, campaign_id: str) -> Lookup:
@@ -50,7 +54,7 @@ class StatusBodyCache:
             return Lookup(body=None, version=None)
         return Lookup(body=self._bodies.get(campaign_id), version=version)
 
-    def keep(self, campaign_id: str, body: str, version: int | None) -> None:
+    def keep(self, campaign_id: str, body: str, version: Version | None) -> None:
         """Keep ``body``, read after a lookup answered ``version``, unless the database has been
         seen to change since: then the body may be older than the current version."""
         if version is None or version != self._version:
@@ -66,16 +70,18 @@ class StatusBodyCache:
         self._version = None
         self._bodies.clear()
 
-    def _current_version(self) -> int | None:
+    def _current_version(self) -> Version | None:
         if self._path is None:
             return None
         try:
             if self._connection is None:
                 self._connection = _watcher(self._path)
-            version: int = self._connection.execute("PRAGMA data_version").fetchone()[0]
+                self._connections_opened += 1
+            data_version: int = self._connection.execute("PRAGMA data_version").fetchone()[0]
         except sqlite3.Error:
             self.close()
             return None
+        version = (self._connections_opened, data_version)
         if version != self._version:
             self._bodies.clear()
             self._version = version

@@ -120,3 +120,16 @@ async def test_the_api_serves_a_new_status_as_soon_as_it_is_written(
     assert first.json()["status"] == again.json()["status"] == "healthy"
     assert after.status_code == 200 and after.json()["status"] == "decaying"
     assert (await client.get("/v1/campaigns/autumn")).status_code == 404
+
+
+def test_a_body_read_before_the_cache_reopened_its_connection_is_not_kept(
+    spring: str, cache: StatusBodyCache
+) -> None:
+    asked = cache.lookup("spring")
+    cache.close()
+    reopened = cache.lookup("spring")
+
+    cache.keep("spring", spring, asked.version)
+
+    assert asked.version is not None and reopened.version != asked.version
+    assert cache.lookup("spring").body is None
