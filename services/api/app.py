@@ -36,6 +36,7 @@ from services.storage.keys import AuditLog, KeyRepository
 from services.storage.posts import WatchedPostRepository
 from services.storage.repository import StatusRepository
 from services.storage.shopify import ShopifyRepository
+from services.storage.status_cache import StatusBodyCache
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 ROUTERS = (
@@ -63,9 +64,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         publisher = ConfigPublisher(settings)
+        status_bodies = StatusBodyCache(engine)
         try:
             await run_in_threadpool(migrate, engine)
             app.state.repository = StatusRepository(engine)
+            app.state.status_bodies = status_bodies
             app.state.alerts = AlertRepository(engine)
             app.state.webhooks = WebhookRepository(engine)
             app.state.campaign_configs = CampaignConfigRepository(engine)
@@ -78,6 +81,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.reviews = ReviewSources.on(engine)
             yield
         finally:
+            status_bodies.close()
             await run_in_threadpool(publisher.close)
             engine.dispose()
 

@@ -2,7 +2,9 @@
 
 Requests are sent open-loop: request ``k`` is due at ``start + k / rate`` whatever happened to the
 ones before it, and its latency counts from when it was due, so a slow server (or a late client)
-shows in the figures instead of quietly lowering the rate (no coordinated omission).
+shows in the figures instead of quietly lowering the rate (no coordinated omission). How late the
+client itself sent each request is reported beside (``late_p99_ms``): it is part of the latencies,
+and on a busy machine it tells the client's own stalls apart from the server's.
 
     python -m services.bench.api_load --url http://127.0.0.1:8000 --rate 300 --seconds 20 \
         --campaign bench-0 --campaign bench-1
@@ -36,6 +38,7 @@ class ApiLoadResult:
     p50_ms: float
     p99_ms: float
     max_ms: float
+    late_p99_ms: float
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -56,6 +59,7 @@ async def generate(
     ``api_key`` (``campaigns:read``) as a bearer token."""
     total = max(1, int(rate * seconds))
     latencies: list[float] = []
+    lateness: list[float] = []
     failures = 0
     connector = aiohttp.TCPConnector(limit=connections)
     timeout = aiohttp.ClientTimeout(total=10)
@@ -75,6 +79,7 @@ async def generate(
 
         async def request(k: int, due: float) -> None:
             nonlocal failures
+            lateness.append(time.perf_counter() - due)
             try:
                 ok = await fetch(f"/v1/campaigns/{campaign_ids[k % len(campaign_ids)]}")
             except (aiohttp.ClientError, TimeoutError):
@@ -102,6 +107,7 @@ async def generate(
         p50_ms=percentile(millis, 50),
         p99_ms=percentile(millis, 99),
         max_ms=max(millis, default=float("nan")),
+        late_p99_ms=percentile([late * 1000 for late in lateness], 99),
     )
 
 

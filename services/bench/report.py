@@ -88,7 +88,7 @@ def _rows(result: BenchResult) -> list[tuple[str, str, str]]:
         (
             "API requests answered",
             f"{api.achieved_per_s:,.0f} req/s, {api.failures} failed",
-            "",
+            f"client sent them up to {api.late_p99_ms:.1f} ms late (p99)",
         ),
         *(_memory_rows(result.memory) if result.memory is not None else []),
     ]

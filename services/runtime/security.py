@@ -65,6 +65,11 @@ async def authenticate(
     authenticator = _authenticator(request)
     try:
         if credentials is not None:
+            # A key seen in the last few seconds is answered on the event loop; only a lookup
+            # takes a worker thread, so a busy client's requests do not queue for threads twice.
+            cached = authenticator.authenticate_cached(credentials.credentials)
+            if cached is not None:
+                return cached
             return await run_in_threadpool(authenticator.authenticate, credentials.credentials)
         if session is not None:
             return await run_in_threadpool(authenticator.authenticate_session, session)

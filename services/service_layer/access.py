@@ -85,18 +85,39 @@ class Authenticator:
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         self._touched: dict[str, datetime] = {}
         self._lock = threading.Lock()
+        # Bumped by ``forget``: a lookup that started before it must not cache what it read.
+        self._generation = 0
 
     def authenticate(self, key: str, now: datetime | None = None) -> Principal:
         """The principal behind ``key``; raises ``Unauthenticated`` saying why not."""
-        try:
-            check_format(key)
-        except MalformedKey as exc:
-            raise Unauthenticated(str(exc)) from None
-        hashed = key_hash(key)
+        hashed = _checked_hash(key)
         record = self._lookup(hashed)
         if record is None:
             raise Unauthenticated("the API key is not known")
         return self._admit(record, now or datetime.now(UTC))
+
+    def authenticate_cached(self, key: str, now: datetime | None = None) -> Principal | None:
+        """What ``authenticate`` would answer, when it can answer from the cache alone (no
+        database read, nor a ``last_used_at`` write due); ``None`` when it cannot.
+
+        It does no I/O, so a service can call it on its event loop and keep the worker thread
+        for the lookups that need the database.
+        """
+        cached = self._fresh(_checked_hash(key))
+        if cached is None:
+            return None
+        (record,) = cached
+        if record is None:
+            raise Unauthenticated("the API key is not known")
+        now = now or datetime.now(UTC)
+        refused = record.usable_at(now)
+        if refused is not None:
+            raise Unauthenticated(refused)
+        with self._lock:
+            last = self._touched.get(record.key_id)
+        if last is None or now - last >= LAST_USED_RESOLUTION:
+            return None
+        return _principal(record)
 
     def authenticate_session(self, token: str, now: datetime | None = None) -> Principal:
         now = now or datetime.now(UTC)
@@ -105,17 +126,28 @@ class Authenticator:
             raise Unauthenticated("the session has ended; sign in again")
         return self._admit(record, now)
 
-    def _lookup(self, hashed: str) -> ApiKey | None:
-        clock = time.monotonic()
+    def _fresh(self, hashed: str) -> tuple[ApiKey | None] | None:
+        """What the cache holds for ``hashed`` (a record, or ``None`` for no such key) while it
+        is younger than ``cache_seconds``; ``None`` when the database must be asked."""
         with self._lock:
             cached = self._cache.get(hashed)
-        if cached is not None and clock - cached[0] < self._cache_seconds:
-            return cached[1]
+        if cached is None or time.monotonic() - cached[0] >= self._cache_seconds:
+            return None
+        return (cached[1],)
+
+    def _lookup(self, hashed: str) -> ApiKey | None:
+        cached = self._fresh(hashed)
+        if cached is not None:
+            return cached[0]
+        clock = time.monotonic()
+        with self._lock:
+            generation = self._generation
         record = self._keys.by_hash(hashed)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[hashed] = (clock, record)
+            if generation == self._generation:
+                self._cache[hashed] = (clock, record)
         return record
 
     def _admit(self, record: ApiKey, now: datetime) -> Principal:
@@ -129,12 +161,25 @@ class Authenticator:
                 self._touched[record.key_id] = now
         if due:
             self._keys.touch(record.key_id, now)
-        return Principal(key_id=record.key_id, name=record.name, scopes=record.scopes)
+        return _principal(record)
 
     def forget(self) -> None:
         """Drop what is cached, so a revocation made in this process shows at once."""
         with self._lock:
             self._cache.clear()
+            self._generation += 1
+
+
+def _checked_hash(key: str) -> str:
+    try:
+        check_format(key)
+    except MalformedKey as exc:
+        raise Unauthenticated(str(exc)) from None
+    return key_hash(key)
+
+
+def _principal(record: ApiKey) -> Principal:
+    return Principal(key_id=record.key_id, name=record.name, scopes=record.scopes)
 
 
 def revoke_key(keys: KeyRepository, audit: AuditLog, key_id: str, by: Principal) -> ApiKey | None:

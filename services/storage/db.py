@@ -32,6 +32,11 @@ from sqlalchemy.engine import URL, make_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Connections a file database keeps open: as many as the worker threads that can read at once
+# (anyio's default limit, which FastAPI's sync routes run under). A smaller pool closes the extra
+# connections it opens in a burst, so every request beyond it paid for a new connection: opening
+# the file, the pragmas below and reading the schema again (see docs/performance.md, "API p99").
+SQLITE_POOL_SIZE = 40
 
 _SQLITE_BEGIN = "pulse_sqlite_begin"
 _MIGRATING = threading.Lock()
@@ -57,7 +62,9 @@ def make_engine(url: str | URL) -> Engine:
         and not parsed.database.startswith("file:")
     ):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed)
+        engine = create_engine(parsed, pool_size=SQLITE_POOL_SIZE)
+    else:
+        engine = create_engine(parsed)
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
     return engine

@@ -50,6 +50,7 @@ async def test_every_due_request_is_sent_and_failures_are_counted(
     assert result.failures == 10
     assert Counter(asked) == {"a": 10, "b": 10, "missing": 10}
     assert 0 < result.p50_ms <= result.p99_ms <= result.max_ms
+    assert result.late_p99_ms >= 0
 
 
 def test_percentiles() -> None:

@@ -23,7 +23,7 @@ def result(monitor_events_per_s: float, peer_events_per_s: float) -> BenchResult
         e2e_latency_p50_s=0.2,
         e2e_latency_p99_s=0.5,
         e2e_samples=50,
-        api=ApiLoadResult(300, 300, 1500, 0, 1.0, 2.0, 3.0),
+        api=ApiLoadResult(300, 300, 1500, 0, 1.0, 2.0, 3.0, 0.5),
         quixstreams=PeerResult(
             events_per_s=peer_events_per_s,
             raw_events_per_s=400_000,
