@@ -99,7 +99,5 @@ class CampaignTargets:
 # The defaults of ``detect``: immutable, so one instance of each serves every call.
 DEFAULT_SETTINGS = DetectorSettings()
 DEFAULT_TARGETS = CampaignTargets()
-# The settings of a creator's own status (the detector on one creator). Its threshold is below
-# the campaign's: the confirmation a block later already asks two successive assessments to pass
-# it, and h = 5.5 was the lowest tried that added no creator-level false alert on the tuning seeds.
-CREATOR_SETTINGS = DetectorSettings(threshold=5.5, noise_per_post_day=True, confirm_blocks=1)
+# The settings of a creator's own status (the detector on one creator).
+CREATOR_SETTINGS = DetectorSettings(noise_per_post_day=True, confirm_blocks=1)
