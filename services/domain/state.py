@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from services.domain.buckets import Bucket, bucket_rows, buckets_from
 from services.domain.compiled_events import (
     ConversionEvent,
     ConversionReversalEvent,
@@ -37,10 +38,6 @@ from services.domain.suspicion.follower_rules import Reading
 from services.domain.suspicion.observe import observe_followers, observe_snapshot
 from services.domain.suspicion.settings import DEFAULT_SUSPICION, SuspicionSettings
 from services.domain.windows import BLOCK, HOUR, block_start, bucket_key, bucket_start, hourly_from
-
-# The conversions' reporting delay is recorded in six-hour blocks up to this many (the last
-# entry counting every later one): a day, past which the conversion test takes data as settled.
-ARRIVAL_BLOCKS = 5
 
 
 class Outcome(Enum):
@@ -70,45 +67,6 @@ class PostSnapshot:
     @property
     def engagement_rate_by_followers(self) -> float | None:
         return self.counts.engagements / self.followers if self.followers else None
-
-
-@dataclass(slots=True)
-class Bucket:
-    counters: Counters = field(default_factory=Counters)
-    # Ids of the spend and conversions counted here; None while there are none, as in most
-    # buckets (post snapshots dedupe by observed_at), since an empty set costs 216 bytes.
-    event_ids: set[str] | None = None
-    # Of the conversions counted here, how many arrived while the campaign's watermark was 0, 1,
-    # ... blocks past the conversion's own six-hour block (the last entry: that many or more):
-    # the reporting delay the conversion test learns. None while there are none.
-    arrivals: list[int] | None = None
-
-    def remembers(self, event_id: str) -> bool:
-        return self.event_ids is not None and event_id in self.event_ids
-
-    def remember(self, event_id: str) -> None:
-        if self.event_ids is None:
-            self.event_ids = {event_id}
-        else:
-            self.event_ids.add(event_id)
-
-    def record_arrival(self, blocks_late: int) -> None:
-        if self.arrivals is None:
-            self.arrivals = [0] * ARRIVAL_BLOCKS
-        self.arrivals[min(blocks_late, ARRIVAL_BLOCKS - 1)] += 1
-
-    def absorb(self, other: Bucket) -> None:
-        self.counters.add(other.counters)
-        if other.arrivals:
-            self.arrivals = [
-                a + b
-                for a, b in zip(self.arrivals or [0] * ARRIVAL_BLOCKS, other.arrivals, strict=True)
-            ]
-        if other.event_ids:
-            if self.event_ids is None:
-                self.event_ids = set(other.event_ids)
-            else:
-                self.event_ids |= other.event_ids
 
 
 @dataclass(slots=True)
@@ -206,7 +164,7 @@ class CreatorState:
                 post_id: [p.observed_at, p.posted_at, p.followers, p.counts.to_list()]
                 for post_id, p in self.posts.items()
             },
-            "buckets": _bucket_rows(self.buckets),
+            "buckets": bucket_rows(self.buckets),
             "settled_to": self.settled_to,
             "received_at": self.received_at,
             "follower_readings": [list(reading) for reading in self.follower_readings],
@@ -226,7 +184,7 @@ class CreatorState:
                 post_id: PostSnapshot(observed, posted, followers, Counters.from_list(counts))
                 for post_id, (observed, posted, followers, counts) in data["posts"].items()
             },
-            buckets=_buckets_from(data["buckets"]),
+            buckets=buckets_from(data["buckets"]),
             settled_to=data.get("settled_to", 0),
             received_at=data.get("received_at", 0.0),
             # State written before suspicious engagement was flagged has neither.
@@ -235,39 +193,6 @@ class CreatorState:
             ],
             flags=[Flag.from_list(row) for row in data.get("flags", [])],
         )
-
-
-def _bucket_rows(buckets: dict[int, Bucket]) -> list[list[Any]]:
-    """Buckets in time order as ``[hours since the previous bucket, counters]``, plus the event ids
-    where there are any: a fifth smaller compressed than keying them by their start time."""
-    rows: list[list[Any]] = []
-    previous = 0
-    for start, bucket in sorted(buckets.items()):
-        row: list[Any] = [(start - previous) // HOUR, bucket.counters.to_list()]
-        if bucket.event_ids or bucket.arrivals:
-            row.append(sorted(bucket.event_ids or ()))
-        if bucket.arrivals:
-            row.append(bucket.arrivals)
-        rows.append(row)
-        previous = start
-    return rows
-
-
-def _buckets_from(stored: list[list[Any]] | dict[str, list[Any]]) -> dict[int, Bucket]:
-    if isinstance(stored, dict):  # written before the rows: {start: [counters, ids]}
-        return {
-            int(start): Bucket(Counters.from_list(counters), set(ids) or None)
-            for start, (counters, ids) in stored.items()
-        }
-    buckets: dict[int, Bucket] = {}
-    start = 0
-    # Rows written before conversions' arrivals were recorded end at the ids.
-    for gap, counters, *rest in stored:
-        start += gap * HOUR
-        ids = set(rest[0]) if rest and rest[0] else None
-        arrivals = list(rest[1]) if len(rest) > 1 else None
-        buckets[start] = Bucket(Counters.from_list(counters), ids, arrivals)
-    return buckets
 
 
 # An event arrives as the contract's pydantic model or as the monitor's compiled struct (same

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from services.domain.buckets import Bucket
 from services.domain.counters import Counters
 from services.domain.detection import (
     CREATOR_SETTINGS,
@@ -28,7 +29,7 @@ from services.domain.detection.baselines import (
 )
 from services.domain.detection.series import block_series
 from services.domain.money import to_micros
-from services.domain.state import Bucket, CreatorState, PostSnapshot
+from services.domain.state import CreatorState, PostSnapshot
 from services.domain.windows import HOUR
 
 T0 = 1_740_960_000  # 2025-03-03T00:00:00Z, a multiple of six hours

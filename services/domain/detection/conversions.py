@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from services.domain import metrics
+from services.domain.buckets import ARRIVAL_BLOCKS
 from services.domain.detection.likelihood import DropTest, drop_test, trend_test
 from services.domain.detection.series import BlockSeries, enough_history, total
 from services.domain.detection.settings import SEVERITY, CampaignTargets, DetectorSettings
@@ -19,7 +20,6 @@ from services.domain.detection.status import (
     window,
 )
 from services.domain.money import from_micros
-from services.domain.state import ARRIVAL_BLOCKS
 from services.domain.views import Reason, StatusName
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from services.domain.buckets import ARRIVAL_BLOCKS
 from services.domain.detection.settings import DetectorSettings
-from services.domain.state import ARRIVAL_BLOCKS, CreatorState
+from services.domain.state import CreatorState
 
 
 @dataclass(slots=True)

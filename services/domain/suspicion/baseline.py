@@ -17,7 +17,8 @@ from services.domain.counters import Counters
 from services.domain.windows import block_start, bucket_start
 
 if TYPE_CHECKING:
-    from services.domain.state import Bucket, CreatorState
+    from services.domain.buckets import Bucket
+    from services.domain.state import CreatorState
     from services.domain.suspicion.flag import Flag
 
 
