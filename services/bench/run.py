@@ -331,8 +331,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--campaigns",
         type=int,
         default=BENCH_CAMPAIGNS,
-        help="campaigns (x 10 creators) the events are spread over; each request of 500 events "
-        "becomes one Kafka message per campaign in it (10 events each at 200 campaigns, 100 at 5)",
+        help="campaigns (x 10 creators) the events are spread over; ingest packs each request of "
+        "500 events into one Kafka message per partition (about 125 events each on 4 partitions)",
     )
     parser.add_argument("--rate", type=float, default=2_000, help="offered events/s for latency")
     parser.add_argument("--latency-seconds", type=float, default=20)

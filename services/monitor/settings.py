@@ -42,9 +42,10 @@ class MonitorSettings(SharedSettings):
     fetch_max_wait_ms: int = 100
     # Table writes are held and flushed per partition after this many messages or this long.
     # Views are built from held state, so this delays only the changelog and the offset commit
-    # (what a crashed worker's successor processes again), not what the API shows.
+    # (what a crashed worker's successor processes again), not what the API shows. A busy
+    # creator costs one encoding and one changelog record per flush (docs/performance.md).
     flush_max_messages: int = 1000
-    flush_interval_seconds: float = 1.0
+    flush_interval_seconds: float = 2.0
     # Recently used campaign and creator states kept decoded (each table), besides held ones.
     decoded_states: int = 2048
     alerts_topic: str = "pulse.alerts"

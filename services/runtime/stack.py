@@ -67,9 +67,6 @@ class StackConfig:
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
-        # The stack's ingest packs each partition's events into one message (the default stays
-        # the contract's per-campaign shape).
-        env.setdefault("PULSE_INGEST_PACK_BY_PARTITION", "true")
         env.update(
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap_servers,
             DATABASE_URL=self.database_url,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.cli import main
+from services.runtime.topics import campaign_partition
 from tests.integration.test_ingest import new_topic, on_topic
 
 pytestmark = pytest.mark.integration
@@ -56,8 +57,11 @@ def test_import_twice_puts_each_valid_row_on_the_topic_with_the_same_ids(
     assert capsys.readouterr().out.strip() == "accepted 3, rejected 2"
 
     messages = on_topic(kafka_bootstrap, topic)
-    assert {key for key, _ in messages} == {b"csv-import"}
-    events = [event for _, batch in messages for event in batch]
+    # Ingest's default shape: unkeyed, on the partition the campaign id hashes to.
+    assert {(key, partition) for key, partition, _ in messages} == {
+        (None, campaign_partition("csv-import", 2))
+    }
+    events = [event for _, _, batch in messages for event in batch]
     expected_ids = [
         f"{post}@{POSTED + timedelta(hours=hours):%Y-%m-%dT%H:%M:%SZ}"
         for post, hours in (("v1", 4), ("v1", 8), ("v4", 4))

@@ -1,7 +1,7 @@
 """The ingest service in process over a real broker and database: what it accepts is on the event
-topic exactly once, in messages keyed by campaign; what it refuses is named by index, field and
-reason; it answers 413 to too much and 503 with Retry-After when the broker does not acknowledge;
-it wants a key with events:write."""
+topic exactly once, packed by partition (the default) or keyed by campaign; what it refuses is
+named by index, field and reason; it answers 413 to too much and 503 with Retry-After when the
+broker does not acknowledge; it wants a key with events:write."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from services.domain.views import CampaignView, CreatorView
 from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from services.runtime.broker import free_port
-from services.runtime.topics import TopicSpec, ensure_topics
+from services.runtime.topics import TopicSpec, campaign_partition, ensure_topics
 from services.service_layer.access import issue_key
 from services.storage.keys import KeyRepository
 from services.storage.repository import StatusRepository
@@ -137,8 +137,9 @@ async def client(app: FastAPI, engine: Engine) -> AsyncIterator[httpx.AsyncClien
         yield client
 
 
-def on_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, list[dict[str, Any]]]]:
-    """Every message on the topic as (key, events), read until none has come for two seconds."""
+def on_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, int, list[dict[str, Any]]]]:
+    """Every message on the topic as (key, partition, events), read until none has come for two
+    seconds."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, consumer_timeout_ms=2000
     )
@@ -146,27 +147,67 @@ def on_topic(bootstrap: str, topic: str) -> list[tuple[bytes | None, list[dict[s
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        return [(message.key, orjson.loads(message.value)) for message in consumer]
+        return [
+            (message.key, message.partition, orjson.loads(message.value)) for message in consumer
+        ]
     finally:
         consumer.close()
 
 
-async def test_accepted_events_are_on_the_topic_once_keyed_by_campaign(
+def mixed_request() -> list[dict[str, Any]]:
+    events = [post_metrics(f"camp-{k % 4}", k) for k in range(1100)]
+    return events + [spend("camp-0", k, "USD") for k in range(100)]
+
+
+async def test_accepted_events_are_on_the_topic_once_packed_by_partition(
     client: httpx.AsyncClient, kafka_bootstrap: str, topic: str
 ) -> None:
-    events = [post_metrics(f"camp-{k % 4}", k) for k in range(1100)]
-    events += [spend("camp-0", k, "USD") for k in range(100)]
+    events = mixed_request()
 
     response = await client.post("/v1/events", content=orjson.dumps(events))
 
     assert response.status_code == 202, response.text
     assert response.json() == {"accepted": 1200, "rejected": 0, "errors": []}
     messages = on_topic(kafka_bootstrap, topic)
-    seen = Counter(event["event_id"] for _, batch in messages for event in batch)
+    seen = Counter(event["event_id"] for _, _, batch in messages for event in batch)
     assert seen == Counter(event["event_id"] for event in events)
-    assert all(len(batch) <= 500 for _, batch in messages)
-    for key, batch in messages:
+    assert all(len(batch) <= 500 for _, _, batch in messages)
+    for key, partition, batch in messages:
+        assert key is None
+        assert {campaign_partition(e["campaign_id"], 2) for e in batch} == {partition}
+    # Packed: each partition's events fill messages of up to 500, whatever campaigns they hold.
+    per_partition = Counter(campaign_partition(e["campaign_id"], 2) for e in events)
+    assert len(messages) == sum(-(-count // 500) for count in per_partition.values())
+    for campaign in {event["campaign_id"] for event in events}:
+        in_order = [
+            e["event_id"] for _, _, b in messages for e in b if e["campaign_id"] == campaign
+        ]
+        assert in_order == [e["event_id"] for e in events if e["campaign_id"] == campaign]
+
+
+async def test_keyed_mode_puts_each_campaign_in_messages_keyed_by_it(
+    kafka_bootstrap: str, database_url: str, engine: Engine, topic: str
+) -> None:
+    events = mixed_request()
+    settings = ingest_settings(
+        kafka_bootstrap,
+        database_url,
+        topic,
+        pack_by_partition=False,
+        max_events_per_request=1200,
+    )
+    async with started(settings) as app, client_of(app, key_header(engine)) as client:
+        response = await client.post("/v1/events", content=orjson.dumps(events))
+
+    assert response.status_code == 202, response.text
+    assert response.json() == {"accepted": 1200, "rejected": 0, "errors": []}
+    messages = on_topic(kafka_bootstrap, topic)
+    seen = Counter(event["event_id"] for _, _, batch in messages for event in batch)
+    assert seen == Counter(event["event_id"] for event in events)
+    assert all(len(batch) <= 500 for _, _, batch in messages)
+    for key, partition, batch in messages:
         assert {event["campaign_id"].encode() for event in batch} == {key}
+        assert key is not None and campaign_partition(key.decode(), 2) == partition
 
 
 async def test_each_bad_item_is_named_by_index_field_and_reason(
@@ -194,7 +235,7 @@ async def test_each_bad_item_is_named_by_index_field_and_reason(
     assert by_index[4][0] == "observed_at"
     assert "RFC 3339" in by_index[4][1]
     assert [
-        event["event_id"] for _, batch in on_topic(kafka_bootstrap, topic) for event in batch
+        event["event_id"] for _, _, batch in on_topic(kafka_bootstrap, topic) for event in batch
     ] == [good["event_id"]]
 
     nothing_valid = await client.post("/v1/events", content=orjson.dumps(items[1:]))

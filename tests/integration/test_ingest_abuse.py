@@ -74,7 +74,9 @@ async def test_a_key_over_its_limit_gets_429_and_nothing_is_accepted(
     retry_after = int(refused.headers["retry-after"])
     assert retry_after >= 1
     assert unaffected.status_code == 202, unaffected.text
-    seen = [event["event_id"] for _, batch in on_topic(kafka_bootstrap, topic) for event in batch]
+    seen = [
+        event["event_id"] for _, _, batch in on_topic(kafka_bootstrap, topic) for event in batch
+    ]
     assert sorted(seen) == sorted(e["event_id"] for e in first + over)
 
 

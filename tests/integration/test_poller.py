@@ -68,7 +68,7 @@ class Rig:
         return found
 
     def snapshots(self) -> list[dict[str, object]]:
-        return [event for _, batch in on_topic(self.bootstrap, self.topic) for event in batch]
+        return [event for _, _, batch in on_topic(self.bootstrap, self.topic) for event in batch]
 
 
 @pytest.fixture
