@@ -36,7 +36,7 @@ test: lint system-packages
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: install
-	$(BIN)/pulse bench
+	$(BIN)/pulse bench --curve
 
 eval: install
 	$(BIN)/pulse eval

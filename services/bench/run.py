@@ -153,16 +153,23 @@ async def _faust_floor(bootstrap: str, topic: str, expected: int, run_dir: Path)
 async def _monitor_rate(metrics_url: str, expected: int) -> float:
     async with httpx.AsyncClient(timeout=5) as client:
         first: tuple[float, float] | None = None
+        # The last reading before any event was counted: when a fast worker counts everything
+        # between two readings, the rate from it is a lower bound, not a division by zero.
+        idle_at = time.perf_counter()
         while True:
             try:
                 counted = metric_total((await client.get(metrics_url)).text, "pulse_monitor_events")
             except httpx.HTTPError:
                 counted = 0.0
             now = time.perf_counter()
-            if counted > 0 and first is None:
+            if counted <= 0:
+                idle_at = now
+            elif first is None:
                 first = (now, counted)
             if counted >= expected and first is not None:
-                return (counted - first[1]) / (now - first[0])
+                if now > first[0]:
+                    return (counted - first[1]) / (now - first[0])
+                return counted / (now - idle_at)
             # Coarse on purpose: exposing metrics costs the monitor CPU.
             await asyncio.sleep(0.5)
 
@@ -382,16 +389,16 @@ def main_from_args(args: argparse.Namespace) -> int:
                     MEMORY_WATCH_SECONDS,
                 )
             )
+        print(table(result))
+        figures = asdict(result)
+        output.write_text(json.dumps(figures, indent=2) + "\n")
         if args.curve:
             # Imported here because curve.py builds on this module's phases.
             from services.bench import curve
 
             points = asyncio.run(curve.measure_curve(bootstrap, run_dir, args.events))
-    print(table(result))
-    figures = asdict(result)
-    if args.curve:
-        print("\nratio curve, monitor / raw by message size\n" + curve.curve_table(points))
-        figures["curve"] = [asdict(point) for point in points]
-    output.write_text(json.dumps(figures, indent=2) + "\n")
+            print("\nratio curve, monitor / raw by message size\n" + curve.curve_table(points))
+            figures["curve"] = [asdict(point) for point in points]
+            output.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"\nwritten to {output}")
     return 0
