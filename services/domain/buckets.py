@@ -28,7 +28,7 @@ class Bucket:
     # Of the conversions counted here, how many arrived while the campaign's watermark was 0, 1,
     # ... blocks past the conversion's own six-hour block (the last entry: that many or more):
     # the reporting delay the conversion test learns. None while there are none.
-    arrivals: list[int] | None = None
+    arrivals: tuple[int, ...] | None = None
 
     def remembers(self, event_id: str) -> bool:
         return self.event_ids is not None and event_id in self.event_ids
@@ -40,17 +40,18 @@ class Bucket:
             self.event_ids.add(event_id)
 
     def record_arrival(self, blocks_late: int) -> None:
-        if self.arrivals is None:
-            self.arrivals = [0] * ARRIVAL_BLOCKS
-        self.arrivals[min(blocks_late, ARRIVAL_BLOCKS - 1)] += 1
+        # A tuple, not a list: 16 bytes less in every bucket holding conversions, which kept a
+        # worker's memory per creator under its 2 KiB target; conversions are rare enough that
+        # building a new one per arrival costs nothing measurable.
+        slot = min(blocks_late, ARRIVAL_BLOCKS - 1)
+        known = self.arrivals or (0,) * ARRIVAL_BLOCKS
+        self.arrivals = (*known[:slot], known[slot] + 1, *known[slot + 1 :])
 
     def absorb(self, other: Bucket) -> None:
         self.counters.add(other.counters)
         if other.arrivals:
-            self.arrivals = [
-                a + b
-                for a, b in zip(self.arrivals or [0] * ARRIVAL_BLOCKS, other.arrivals, strict=True)
-            ]
+            known = self.arrivals or (0,) * ARRIVAL_BLOCKS
+            self.arrivals = tuple(a + b for a, b in zip(known, other.arrivals, strict=True))
         if other.event_ids:
             if self.event_ids is None:
                 self.event_ids = set(other.event_ids)
@@ -86,6 +87,6 @@ def buckets_from(stored: list[list[Any]] | dict[str, list[Any]]) -> dict[int, Bu
     for gap, counters, *rest in stored:
         start += gap * HOUR
         ids = set(rest[0]) if rest and rest[0] else None
-        arrivals = list(rest[1]) if len(rest) > 1 else None
+        arrivals = tuple(rest[1]) if len(rest) > 1 else None
         buckets[start] = Bucket(Counters.from_list(counters), ids, arrivals)
     return buckets

@@ -160,9 +160,9 @@ def test_a_conversion_records_how_many_blocks_past_its_own_the_watermark_was() -
     apply(campaign, creator, spend("a-spend", occurred_at=T0 + 4 * HOUR))
 
     # The hours of the first block were merged into it once the watermark moved two days on.
-    assert creator.buckets[block_start(T0)].arrivals == [1, 0, 0, 1, 1]
-    assert creator.buckets[int(T0 + 19 * HOUR)].arrivals == [1, 0, 0, 0, 0]
-    assert sum(sum(b.arrivals or []) for b in creator.buckets.values()) == 4
+    assert creator.buckets[block_start(T0)].arrivals == (1, 0, 0, 1, 1)
+    assert creator.buckets[int(T0 + 19 * HOUR)].arrivals == (1, 0, 0, 0, 0)
+    assert sum(sum(b.arrivals or ()) for b in creator.buckets.values()) == 4
 
 
 def test_state_written_before_arrivals_were_recorded_is_still_read() -> None:
