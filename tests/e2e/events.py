@@ -155,7 +155,11 @@ def steady_campaign(
 
     Engagement per view is ``rate`` (times a random ±``noise``), and ``rate_after`` from hour
     ``drop_after`` on: a sudden drop when given, a healthy noisy campaign when not. Each creator
-    is paid a fee up front and brings a new customer every four hours, so CAC is known.
+    is paid a fee on the first day and brings a new customer every four hours, so CAC is known.
+    The fee is paid six hours in, not at the start: buckets older than two days are six-hour
+    blocks aligned to UTC, and a fee at the very start fell into a block that begins before the
+    7-day window whenever the start hour was not a multiple of six, leaving the window's CAC
+    unknown at most hours of the day.
     """
     rng = random.Random(seed)
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -167,7 +171,7 @@ def steady_campaign(
             "event_id": f"{campaign_id}-{c}-fee",
             "campaign_id": campaign_id,
             "creator_id": f"creator-{c}",
-            "occurred_at": iso(start),
+            "occurred_at": iso(start + timedelta(hours=6)),
             "amount": 500.0,
             "currency": "USD",
             "kind": "fee",
