@@ -5,7 +5,6 @@ campaigns, as ``pulse eval`` does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -14,12 +13,10 @@ from services.domain.detection import detect
 from services.domain.detection.conversions import completeness
 from services.domain.detection.series import block_series
 from services.domain.detection.settings import DEFAULT_SETTINGS
-from services.domain.events import parse_event
-from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import DAY, HOUR
-from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START
-from services.simulator.model import Simulation
+from services.evaluation.harness import START
 from services.simulator.plans import COST_RISE_LABELLED, CampaignPlan, generate_campaigns
+from tests.simulated import replayed
 
 HISTORY = timedelta(days=10)
 
@@ -30,26 +27,6 @@ def plan_of(seed: int, campaign_id: str) -> CampaignPlan:
     )
 
 
-def replayed(plan: CampaignPlan, days: float) -> Iterator[tuple[float, list[CreatorState]]]:
-    """The campaign's state every simulated hour (its watermark and creators), its events
-    delivered as the simulator delivers them: late, out of order, duplicated."""
-    simulation = Simulation([plan], START)
-    campaign = CampaignState(plan.campaign_id)
-    creators: dict[str, CreatorState] = {}
-    clock = START
-    while clock < START + timedelta(days=days):
-        clock += timedelta(hours=1)
-        for delivery in simulation.advance(clock):
-            event = parse_event(delivery.event)
-            assert not isinstance(event, list)
-            creator = creators.setdefault(
-                event.creator_id, CreatorState(event.campaign_id, event.creator_id)
-            )
-            apply_event(campaign, creator, event, ALLOWED_LATENESS, RETENTION)
-        if campaign.watermark is not None:
-            yield campaign.watermark, list(creators.values())
-
-
 def test_a_cac_creep_is_caught_within_90_hours_of_onset() -> None:
     # Caught 100 h after onset when the test waited a day for conversions to settle.
     plan = plan_of(1, "sim1-c004")
@@ -58,8 +35,9 @@ def test_a_cac_creep_is_caught_within_90_hours_of_onset() -> None:
     caught = next(
         (
             (watermark - onset) / HOUR
-            for watermark, creators in replayed(plan, 10)
-            if watermark >= onset + 60 * HOUR and detect(creators, watermark).status == "decaying"
+            for watermark, creators in replayed(plan, START + timedelta(days=10))
+            if watermark >= onset + 60 * HOUR
+            and detect(list(creators.values()), watermark).status == "decaying"
         ),
         None,
     )
@@ -73,13 +51,15 @@ def test_a_healthy_campaign_tested_on_its_fresh_conversions_is_never_decaying(
     plan = plan_of(1, campaign_id)
     assert plan.onset is None
     tested = 0
-    for hour, (watermark, creators) in enumerate(replayed(plan, 16)):
+    for hour, (watermark, creators) in enumerate(replayed(plan, START + timedelta(days=16))):
         if hour % 3:
             continue
         settings = DEFAULT_SETTINGS
-        series = block_series(creators, int(watermark) // (6 * int(HOUR)) - 27, 28, 6 * int(HOUR))
+        series = block_series(
+            list(creators.values()), int(watermark) // (6 * int(HOUR)) - 27, 28, 6 * int(HOUR)
+        )
         tested += completeness(series, settings) is not None
-        assert detect(creators, watermark).status != "decaying", hour
+        assert detect(list(creators.values()), watermark).status != "decaying", hour
     # The reporting delay was learned for most of the replay (not a test of the old rule).
     assert tested * 3 * HOUR > 8 * DAY
 
@@ -93,9 +73,9 @@ def test_a_cost_escalation_has_a_cac_reason_within_48_hours_of_its_25_percent_ri
     flagged = next(
         (
             (watermark - risen.timestamp()) / HOUR
-            for watermark, creators in replayed(plan, 12)
+            for watermark, creators in replayed(plan, START + timedelta(days=12))
             if watermark >= risen.timestamp()
-            and (found := detect(creators, watermark)).status == "decaying"
+            and (found := detect(list(creators.values()), watermark)).status == "decaying"
             and any(r.kind == "cac_rise" for r in found.reasons)
         ),
         None,

@@ -8,12 +8,10 @@ from datetime import timedelta
 import pytest
 
 from services.domain.detection import CREATOR_SETTINGS, detect
-from services.domain.events import parse_event
-from services.domain.state import CampaignState, CreatorState, apply_event
 from services.domain.windows import HOUR
-from services.evaluation.harness import ALLOWED_LATENESS, RETENTION, START, decline_floor
-from services.simulator.model import Simulation
+from services.evaluation.harness import START, decline_floor
 from services.simulator.plans import CampaignPlan, generate_campaigns
+from tests.simulated import replayed
 
 
 def collapse(seed: int) -> CampaignPlan:
@@ -26,21 +24,8 @@ def first_decaying(plan: CampaignPlan, hours_after_onset: int) -> float | None:
     """When the collapsing creator's own status is first decaying after onset, assessed hourly
     at the campaign's watermark as the events arrive; None if not within ``hours_after_onset``."""
     assert plan.onset is not None and plan.collapsing is not None
-    campaign = CampaignState(plan.campaign_id)
-    creators: dict[str, CreatorState] = {}
-    simulation = Simulation([plan], START)
-    clock, end = START, plan.onset + timedelta(hours=hours_after_onset)
-    while clock < end:
-        clock += timedelta(hours=1)
-        for delivery in simulation.advance(clock):
-            event = parse_event(delivery.event)
-            assert not isinstance(event, list)
-            creator = creators.setdefault(
-                event.creator_id, CreatorState(event.campaign_id, event.creator_id)
-            )
-            apply_event(campaign, creator, event, ALLOWED_LATENESS, RETENTION)
-        watermark = campaign.watermark
-        if watermark is None or watermark < plan.onset.timestamp():
+    for watermark, creators in replayed(plan, plan.onset + timedelta(hours=hours_after_onset)):
+        if watermark < plan.onset.timestamp():
             continue
         mine = creators.get(plan.collapsing)
         if mine is not None and detect([mine], watermark, settings=CREATOR_SETTINGS).status == (
