@@ -66,10 +66,6 @@ def faust_app(settings: MonitorSettings) -> faust.App:
         broker_commit_interval=settings.commit_interval_seconds,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        # A flush hands the producer one changelog record per changed state, one await apart:
-        # without a linger, each becomes a produce request of its own.
-        producer_linger=0.02,
-        producer_max_batch_size=512 * 1024,
         # A message carries up to 500 events: fetch and buffer more per request than the defaults.
         consumer_max_fetch_size=16 * 1024 * 1024,
         stream_buffer_maxsize=16_384,

@@ -45,7 +45,7 @@ class MonitorSettings(SharedSettings):
     # (what a crashed worker's successor processes again), not what the API shows. A busy
     # creator costs one encoding and one changelog record per flush (docs/performance.md).
     flush_max_messages: int = 1000
-    flush_interval_seconds: float = 2.0
+    flush_interval_seconds: float = 1.0
     # Recently used campaign and creator states kept decoded (each table), besides held ones.
     decoded_states: int = 2048
     alerts_topic: str = "pulse.alerts"
