@@ -36,7 +36,6 @@ from services.storage.keys import AuditLog, KeyRepository
 from services.storage.posts import WatchedPostRepository
 from services.storage.repository import StatusRepository
 from services.storage.shopify import ShopifyRepository
-from services.storage.status_cache import StatusBodyCache
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 ROUTERS = (
@@ -64,11 +63,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         publisher = ConfigPublisher(settings)
-        status_bodies = StatusBodyCache(engine)
         try:
             await run_in_threadpool(migrate, engine)
             app.state.repository = StatusRepository(engine)
-            app.state.status_bodies = status_bodies
             app.state.alerts = AlertRepository(engine)
             app.state.webhooks = WebhookRepository(engine)
             app.state.campaign_configs = CampaignConfigRepository(engine)
@@ -81,7 +78,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.reviews = ReviewSources.on(engine)
             yield
         finally:
-            status_bodies.close()
             await run_in_threadpool(publisher.close)
             engine.dispose()
 

@@ -27,7 +27,6 @@ from services.storage.keys import AuditLog, KeyRepository
 from services.storage.posts import WatchedPostRepository
 from services.storage.repository import StatusRepository
 from services.storage.shopify import ShopifyRepository
-from services.storage.status_cache import StatusBodyCache
 from services.storage.webhooks import CampaignConfigRepository, WebhookRepository
 
 T = TypeVar("T")
@@ -47,7 +46,6 @@ __all__ = [
     "Reviews",
     "Settings",
     "Shopify",
-    "StatusBodies",
     "Statuses",
     "WatchedPosts",
     "Webhooks",
@@ -68,7 +66,6 @@ def _from_state(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
 
 
 Statuses = Annotated[StatusRepository, Depends(_from_state("repository", StatusRepository))]
-StatusBodies = Annotated[StatusBodyCache, Depends(_from_state("status_bodies", StatusBodyCache))]
 Alerts = Annotated[AlertRepository, Depends(_from_state("alerts", AlertRepository))]
 Webhooks = Annotated[WebhookRepository, Depends(_from_state("webhooks", WebhookRepository))]
 Configs = Annotated[

@@ -6,9 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
-from services.api.deps import CampaignsReader, StatusBodies, Statuses
+from services.api.deps import CampaignsReader, Statuses
 from services.domain.views import CampaignView, CreatorView, StatusName
 
 MAX_OFFSET = 10**9
@@ -54,19 +53,12 @@ def list_campaigns(
     responses=NOT_FOUND,
     tags=["campaigns"],
 )
-async def get_campaign(
-    campaign_id: str, _: CampaignsReader, repository: Statuses, bodies: StatusBodies
-) -> Response:
-    # The stored body is the CampaignView the monitor validated and wrote as JSON: served as it is,
-    # without decoding, validating and encoding it again; from memory, on the event loop, while
-    # the database is unchanged (services/storage/status_cache.py).
-    cached = bodies.lookup(campaign_id)
-    body = cached.body
+def get_campaign(campaign_id: str, _: CampaignsReader, repository: Statuses) -> Response:
+    body = repository.campaign_json(campaign_id)
     if body is None:
-        body = await run_in_threadpool(repository.campaign_json, campaign_id)
-        if body is None:
-            raise _campaign_not_found(campaign_id)
-        bodies.keep(campaign_id, body, cached.version)
+        raise _campaign_not_found(campaign_id)
+    # The stored body is the CampaignView the monitor validated and wrote as JSON: served as it is,
+    # without decoding, validating and encoding it again.
     return Response(body, media_type="application/json")
 
 
