@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -22,8 +21,9 @@ from services.bench.run import (
     bench_config,
     synthetic_events,
 )
+from services.ingest.publisher import OutgoingMessage, pack_messages
 from services.runtime.stack import Stack
-from services.runtime.topics import TopicSpec, campaign_partition, ensure_topics
+from services.runtime.topics import TopicSpec, ensure_topics
 
 CURVE_SIZES = (10, 50, 100, 500)
 PARTITIONS = 4
@@ -38,30 +38,14 @@ class CurvePoint:
     ratio: float
 
 
-def packed_messages(
-    events: list[dict[str, Any]], partitions: int, size: int
-) -> list[tuple[int, list[dict[str, Any]]]]:
-    """(partition, events): each partition's events in arrival order, ``size`` a message."""
-    pending: dict[int, list[dict[str, Any]]] = {}
-    messages: list[tuple[int, list[dict[str, Any]]]] = []
-    for event in events:
-        partition = campaign_partition(event["campaign_id"], partitions)
-        held = pending.setdefault(partition, [])
-        held.append(event)
-        if len(held) == size:
-            messages.append((partition, pending.pop(partition)))
-    messages += pending.items()
-    return messages
-
-
-async def _produce(bootstrap: str, topic: str, messages: list[tuple[int, list[Any]]]) -> None:
+async def _produce(bootstrap: str, topic: str, messages: list[OutgoingMessage]) -> None:
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=5, max_batch_size=1024 * 1024, acks="all"
     )
     await producer.start()
     try:
-        for partition, events in messages:
-            await producer.send(topic, orjson.dumps(events), partition=partition)
+        for message in messages:
+            await producer.send(topic, orjson.dumps(message.events), partition=message.partition)
         await producer.flush()
     finally:
         await producer.stop()
@@ -71,7 +55,7 @@ async def measure_point(bootstrap: str, run_dir: Path, events: int, size: int) -
     config = bench_config(bootstrap, run_dir)
     ensure_topics(bootstrap, [TopicSpec(config.events_topic, PARTITIONS)])
     load = synthetic_events(campaigns=BENCH_CAMPAIGNS, creators=10, total=events)
-    messages = packed_messages(load, PARTITIONS, size)
+    messages = pack_messages(((e["campaign_id"], e) for e in load), PARTITIONS, size)
     await _produce(bootstrap, config.events_topic, messages)
     raw_rate, _ = await _raw_consume(bootstrap, config.events_topic, events)
     stack = Stack(config)
